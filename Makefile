@@ -1,0 +1,61 @@
+# Herald: every target installs what it needs first, so a fresh clone needs only `make run`
+# or `make test`. Stamps keep `make setup` quick when nothing changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+VENDOR := static/vendor
+INSTANCE := instance
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test bench demo lint clean
+
+setup: $(VENV)/.installed $(VENDOR)/.stamp
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Copy only the built files the templates load; the list is the contract with templates/base.html.
+$(VENDOR)/.stamp: node_modules/.stamp
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(VENDOR)/bootstrap-icons/
+	cp -r node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	touch $@
+
+$(INSTANCE)/secret_key:
+	mkdir -p $(INSTANCE)
+	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	chmod 600 $@
+
+run: setup $(INSTANCE)/secret_key
+	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) db upgrade
+	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) bootstrap
+	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) HERALD_SCHEDULER=true \
+		$(FLASK) run --host $(HOST) --port $(PORT)
+
+demo: setup $(INSTANCE)/secret_key
+	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) db upgrade
+	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) demo $(DEMO_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

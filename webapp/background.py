@@ -1,0 +1,64 @@
+"""One-off long tasks in a thread, with progress in a database row the browser can poll."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from webapp.db_types import utcnow
+from webapp.events import acting_as, record
+from webapp.extensions import db
+from webapp.models import BackgroundTask, EventAction
+
+log = logging.getLogger("herald.tasks")
+TaskBody = Callable[[Callable[[int, int], None]], str]
+
+
+def start_task(kind: str, body: TaskBody, *, wait: bool = False) -> BackgroundTask:
+    """Create the task row, then run `body(progress)` in a thread. `wait` runs it inline."""
+    task = BackgroundTask(kind=kind, status="running")
+    db.session.add(task)
+    db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if wait:
+        _run(app, task.id, body)
+    else:
+        threading.Thread(target=_run, args=(app, task.id, body), daemon=True,
+                         name=f"herald-task-{task.id}").start()
+    return task
+
+
+def running_task(kind: str) -> BackgroundTask | None:
+    return db.session.scalars(
+        db.select(BackgroundTask).where(BackgroundTask.kind == kind,
+                                        BackgroundTask.status == "running")
+    ).first()
+
+
+def _run(app: Flask, task_id: int, body: TaskBody) -> None:
+    with app.app_context(), acting_as(source=f"task:{task_id}"):
+        def progress(done: int, total: int) -> None:
+            _update(task_id, done=done, total=total)
+
+        try:
+            message = body(progress)
+        except Exception as error:  # noqa: BLE001 (recorded as an event and on the task row)
+            db.session.rollback()
+            log.exception("Background task %s failed", task_id)
+            record(EventAction.SYSTEM_TASK_EXCEPTION, {
+                "task": task_id, "message": str(error),
+                "exception": "".join(traceback.format_exception(error))}, app="herald.tasks")
+            _update(task_id, status="error", message=str(error), finished_at=utcnow())
+        else:
+            _update(task_id, status="done", message=message, finished_at=utcnow())
+
+
+def _update(task_id: int, **values) -> None:
+    task = db.session.get(BackgroundTask, task_id)
+    for name, value in values.items():
+        setattr(task, name, value)
+    db.session.commit()

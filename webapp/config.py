@@ -1,0 +1,92 @@
+"""Configuration: defaults here, overridden by HERALD_* environment variables.
+
+Flask's `from_prefixed_env("HERALD")` strips the prefix and JSON-decodes values, so
+`HERALD_SCHEDULER=true` becomes `SCHEDULER = True` and `HERALD_TRUSTED_PROXIES=1` an int.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when Herald cannot start safely with the configuration it was given."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # filled with a SQLite file in instance/ when unset
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SCHEDULER": False,
+    "TRUSTED_PROXIES": 0,
+    "GEOIP_CITY_DB": None,
+    "GEOIP_ASN_DB": None,
+    "MAIL_HOST": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "herald@localhost",
+    "MAP_TILES_URL": None,
+    "BOOTSTRAP_EMAIL": "admin@localhost",
+    "BOOTSTRAP_PASSWORD": None,
+    "BOOTSTRAP_TOKEN": None,
+    # Stale admin tabs must not fail with a silent 400; the token is still bound to the session.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "LOGIN_MAX_FAILURES_PER_USERNAME": 5,
+    "LOGIN_MAX_FAILURES_PER_IP": 20,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "PAGE_SIZE": 20,
+}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults, then the environment, then explicit overrides (tests pass a mapping)."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("HERALD")
+    if overrides:
+        app.config.from_mapping(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        db_file = Path(app.instance_path) / "herald.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+    _normalise_database_uri(app)
+    _require_secret_key(app)
+
+
+def _normalise_database_uri(app: Flask) -> None:
+    """Accept `postgresql://` URIs and use psycopg 3, the driver Herald ships with."""
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix):]
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config["SECRET_KEY"] or app.testing:
+        return
+    raise ConfigurationError(
+        "HERALD_SECRET_KEY is not set. Set it to a long random string "
+        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
+        "`make run` generates one in instance/secret_key for you."
+    )
+
+
+def test_config(database_uri: str | None = None) -> dict[str, Any]:
+    """The mapping tests pass to create_app: a fixed key, CSRF on, a given database."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_uri or os.environ.get("HERALD_TEST_DATABASE_URI"),
+        "WTF_CSRF_ENABLED": True,
+        "SCHEDULER": False,
+    }

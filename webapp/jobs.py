@@ -1,0 +1,25 @@
+"""Periodic jobs, declared as data with stable ids; webapp.scheduler runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from webapp.events.maintenance import delete_expired
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    description: str
+    every_seconds: int
+    run: Callable[[], str]  # returns a one-line result for the Settings page
+
+
+def cleanup_expired_events() -> str:
+    return f"Deleted {delete_expired()} expired events."
+
+
+JOBS: tuple[Job, ...] = (
+    Job("retention_cleanup", "Delete events past their retention", 300, cleanup_expired_events),
+)

@@ -1,0 +1,106 @@
+"""The Event: one row per thing that happened, authentik-compatible in shape."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.db_types import PortableJSON, UTCDateTime, utcnow
+from webapp.extensions import db
+
+
+class EventAction(StrEnum):
+    """Every action authentik knows; anything else is stored with the `custom_` prefix."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    USER_WRITE = "user_write"
+    SUSPICIOUS_REQUEST = "suspicious_request"
+    PASSWORD_SET = "password_set"  # noqa: S105 (an action name, not a password)
+    SECRET_VIEW = "secret_view"
+    SECRET_ROTATE = "secret_rotate"
+    INVITE_USED = "invitation_used"
+    AUTHORIZE_APPLICATION = "authorize_application"
+    SOURCE_LINKED = "source_linked"
+    IMPERSONATION_STARTED = "impersonation_started"
+    IMPERSONATION_ENDED = "impersonation_ended"
+    FLOW_EXECUTION = "flow_execution"
+    POLICY_EXECUTION = "policy_execution"
+    POLICY_EXCEPTION = "policy_exception"
+    PROPERTY_MAPPING_EXCEPTION = "property_mapping_exception"
+    SYSTEM_TASK_EXECUTION = "system_task_execution"
+    SYSTEM_TASK_EXCEPTION = "system_task_exception"
+    SYSTEM_EXCEPTION = "system_exception"
+    CONFIGURATION_ERROR = "configuration_error"
+    CONFIGURATION_WARNING = "configuration_warning"
+    MODEL_CREATED = "model_created"
+    MODEL_UPDATED = "model_updated"
+    MODEL_DELETED = "model_deleted"
+    EMAIL_SENT = "email_sent"
+    UPDATE_AVAILABLE = "update_available"
+    EXPORT_READY = "export_ready"
+    REVIEW_INITIATED = "review_initiated"
+    REVIEW_OVERDUE = "review_overdue"
+    REVIEW_ATTESTED = "review_attested"
+    REVIEW_COMPLETED = "review_completed"
+    CUSTOM_PREFIX = "custom_"
+
+    @classmethod
+    def normalise(cls, action: str) -> str:
+        """A known action stays as it is; anything else gets the `custom_` prefix (once)."""
+        if action in cls._value2member_map_ and action != cls.CUSTOM_PREFIX:
+            return action
+        if action.startswith(cls.CUSTOM_PREFIX) and len(action) > len(cls.CUSTOM_PREFIX):
+            return action
+        return f"{cls.CUSTOM_PREFIX}{action}"
+
+
+class Event(db.Model):
+    """An audit, metrics or error event.
+
+    `username` and `user_pk` copy parts of the `user` JSON (and, for failed logins, the
+    username that was tried) into indexed columns, so filtering millions of rows by user
+    never has to scan JSON.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.Index("ix_events_created_uuid", "created", "event_uuid"),
+        sa.Index("ix_events_action_created", "action", "created"),
+        sa.Index("ix_events_username_created", "username", "created"),
+        sa.Index("ix_events_user_pk", "user_pk"),
+        sa.Index("ix_events_client_ip", "client_ip"),
+        sa.Index("ix_events_expires", "expires"),
+        sa.Index("ix_events_app", "app"),
+    )
+
+    event_uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    user: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    action: Mapped[str] = mapped_column(sa.String(100))
+    app: Mapped[str] = mapped_column(sa.String(255))
+    context: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    client_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+    brand: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    username: Mapped[str | None] = mapped_column(sa.String(255))
+    user_pk: Mapped[int | None] = mapped_column(sa.Integer)
+
+    @property
+    def pk(self) -> str:
+        return str(self.event_uuid)
+
+    @property
+    def summary(self) -> str:
+        """What a notification or a list row says about the event."""
+        message = (self.context or {}).get("message")
+        return str(message) if message else f"{self.action}: {self.context}"
+
+    def __repr__(self) -> str:
+        return f"<Event {self.action} {self.event_uuid}>"

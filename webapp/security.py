@@ -1,0 +1,50 @@
+"""Default-deny access control.
+
+Every endpoint is an admin page unless its view is marked `@public` or `@for_any_user`, so a
+new route that forgets to say who may see it is locked down rather than exposed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from webapp.extensions import login_manager
+
+PUBLIC, ANY_USER, ADMIN = "public", "any_user", "admin"
+_ACCESS_ATTR = "herald_access"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def public(view: View) -> View:
+    """Anyone may call this view, signed in or not."""
+    setattr(view, _ACCESS_ATTR, PUBLIC)
+    return view
+
+
+def for_any_user(view: View) -> View:
+    """Any signed-in user may call this view; it must only show that user's own data."""
+    setattr(view, _ACCESS_ATTR, ANY_USER)
+    return view
+
+
+def access_level(endpoint: str | None) -> str:
+    if endpoint is None or endpoint == "static":
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, _ACCESS_ATTR, ADMIN)
+
+
+def enforce_access() -> Any:
+    """before_request hook: anonymous users go to the login page, non-admins get 403."""
+    level = access_level(request.endpoint)
+    if level == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if level == ADMIN and not current_user.is_superuser:
+        abort(403)
+    return None

@@ -1,0 +1,103 @@
+"""Sign in, sign out, and changing one's own password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from webapp.auth_throttle import seconds_until_allowed
+from webapp.db_types import utcnow
+from webapp.events import record
+from webapp.events.request_context import client_ip
+from webapp.extensions import db
+from webapp.forms.auth import ChangePasswordForm, LoginForm
+from webapp.models import EventAction, User
+from webapp.security import for_any_user, public
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    username = form.username.data.strip()
+    wait = seconds_until_allowed(username, client_ip())
+    if wait:
+        minutes = max(1, round(wait / 60))
+        form.form_errors.append(
+            f"Too many failed sign-in attempts for this account or address. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+        return render_template("auth/login.html", form=form), 429
+    user = find_user(username)
+    if user is None or not user.is_active or not user.check_password(form.password.data):
+        record(EventAction.LOGIN_FAILED, {"username": username})
+        db.session.commit()
+        form.form_errors.append("Invalid username or password.")
+        return render_template("auth/login.html", form=form)
+    login_user(user)
+    user.last_login = utcnow()
+    record(EventAction.LOGIN, {"auth_method": "password", "auth_method_args": {}}, user=user)
+    db.session.commit()
+    return redirect(safe_next(form.next.data) or home_url())
+
+
+@bp.route("/logout", methods=["POST"])
+@for_any_user
+def logout():
+    record(EventAction.LOGOUT)
+    db.session.commit()
+    logout_user()
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@for_any_user
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors = ["The current password is not correct."]
+        else:
+            current_user.set_password(form.new_password.data)
+            record(EventAction.PASSWORD_SET, {"method": "self_service"})
+            db.session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("auth.change_password"))
+    return render_template("auth/password.html", form=form)
+
+
+def find_user(login: str) -> User | None:
+    """By username, else by email (both case-insensitive)."""
+    needle = login.lower()
+    by_name = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == needle))
+    if by_name is not None or "@" not in login:
+        return by_name
+    return db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.email) == needle).order_by(User.id).limit(1)
+    )
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect after login is a phishing tool."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return None
+    return target
+
+
+def home_url() -> str:
+    if current_user.is_authenticated and current_user.is_superuser:
+        return url_for("overview.index")
+    return url_for("auth.change_password")

@@ -1,0 +1,50 @@
+"""System > Settings: retention, re-applying it, and a read-only view of the configuration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_htmx.responses import HTMXResponseStopPolling
+
+from webapp.background import running_task, start_task
+from webapp.events.maintenance import reapply_retention
+from webapp.events.retention import parse_retention
+from webapp.extensions import db
+from webapp.forms.settings import RetentionForm
+from webapp.models import BackgroundTask
+from webapp.system_settings import configuration_summary, get_settings
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+REAPPLY_KIND = "reapply_retention"
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    settings = get_settings()
+    form = RetentionForm(obj=settings)
+    if form.validate_on_submit():
+        settings.event_retention = form.event_retention.data.strip()
+        db.session.commit()
+        flash("Settings saved. New events use the new retention.", "success")
+        return redirect(url_for("settings.index"))
+    db.session.commit()  # the settings row, if get_settings() just created it
+    return render_template("settings/index.html", form=form, summary=configuration_summary(),
+                           task=running_task(REAPPLY_KIND))
+
+
+@bp.post("/retention/reapply")
+def reapply():
+    task = running_task(REAPPLY_KIND)
+    if task is None:
+        retention = parse_retention(get_settings().event_retention)
+        task = start_task(REAPPLY_KIND, lambda progress: (
+            f"Updated the expiry of {reapply_retention(retention, progress)} events."))
+    return render_template("settings/_task.html", task=task)
+
+
+@bp.get("/tasks/<int:task_id>")
+def task_status(task_id: int):
+    task = db.session.get(BackgroundTask, task_id) or abort(404)
+    page = render_template("settings/_task.html", task=task)
+    if task.status == "running":
+        return page
+    return HTMXResponseStopPolling(page)
