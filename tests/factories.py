@@ -1,0 +1,37 @@
+"""Factories for test data; each needs an application context and commits what it makes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from webapp.accounts import create_token, create_user
+from webapp.db_types import utcnow
+from webapp.events import record
+from webapp.extensions import db
+from webapp.models import Event, Token, User
+
+
+def make_user(username: str = "bob", *, password: str = "bob-password-123",
+              superuser: bool = False, email: str | None = None, **fields: Any) -> User:
+    user = create_user(username, email=email if email is not None else f"{username}@example.com",
+                       password=password, is_superuser=superuser)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    db.session.commit()
+    return user
+
+
+def make_token(user: User, **kwargs: Any) -> tuple[Token, str]:
+    token, key = create_token(user, **kwargs)
+    db.session.commit()
+    return token, key
+
+
+def make_event(action: str = "login", *, created: datetime | None = None,
+               expires_in: timedelta | None = None, **context: Any) -> Event:
+    event = record(action, context, created=created or utcnow(), app="tests")
+    if expires_in is not None:
+        event.expires = event.created + expires_in
+    db.session.commit()
+    return event
