@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from tests.factories import make_user
 from tests.helpers import login
 from webapp import create_app
-from webapp.config import test_config
+from webapp.config import config_for_tests
 from webapp.extensions import db
 
 ADMIN_PASSWORD = "admin-password-123"
@@ -35,7 +35,7 @@ def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def app(database_uri: str) -> Iterator[Flask]:
-    app = create_app(test_config(database_uri))
+    app = create_app(config_for_tests(database_uri))
     with app.app_context():
         _reset_database(app.config["SQLALCHEMY_DATABASE_URI"])
     yield app

@@ -25,10 +25,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_hooks(app)
     from webapp.cli import register_cli
     from webapp.errors import register_error_handlers
+    from webapp.events.geoip import init_geoip
     from webapp.log_setup import configure_logging
     from webapp.template_helpers import register_template_helpers
 
-    configure_logging()
+    configure_logging(quiet=app.testing)
+    init_geoip(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
@@ -46,7 +48,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import models  # noqa: F401 (register every table on the metadata)
+    from webapp import audited_models, models  # noqa: F401 (tables and audit hooks, once)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_project_dir(app) / "migrations"))
@@ -88,20 +90,21 @@ def _unauthorized():
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.views import auth, events, health, overview, settings
+    from webapp.views import auth, directory, events, health, overview, settings
 
-    for module in (auth, events, health, overview, settings):
+    for module in (auth, directory, events, health, overview, settings):
         app.register_blueprint(module.bp)
 
 
 def _register_hooks(app: Flask) -> None:
     from webapp.events.request_context import request_id
-    from webapp.security import enforce_access
+    from webapp.security import enforce_access, reject_nul_characters
 
     @app.before_request
     def _assign_request_id() -> None:
         request_id()
 
+    app.before_request(reject_nul_characters)
     app.before_request(enforce_access)
 
     @app.after_request

@@ -6,7 +6,7 @@ import secrets
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from webapp.accounts import (
     AccountError,
@@ -30,6 +30,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("bootstrap")
+@with_appcontext
 def bootstrap() -> None:
     """Create the first administrator, the admins group and default settings (once)."""
     with acting_as(source="cli:bootstrap"):

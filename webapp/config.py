@@ -81,7 +81,7 @@ def _require_secret_key(app: Flask) -> None:
     )
 
 
-def test_config(database_uri: str | None = None) -> dict[str, Any]:
+def config_for_tests(database_uri: str | None = None) -> dict[str, Any]:
     """The mapping tests pass to create_app: a fixed key, CSRF on, a given database."""
     return {
         "TESTING": True,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from webapp.events.geoip import geoip_status
 from webapp.extensions import db
 from webapp.jobs import JOBS
 from webapp.models import JobRun, Settings
@@ -31,8 +31,7 @@ def configuration_summary() -> dict[str, Any]:
     return {
         "database": {"backend": url.get_backend_name(),
                      "url": url.render_as_string(hide_password=True)},
-        "geoip": {name: _file_status(config.get(key)) for name, key in
-                  (("City", "GEOIP_CITY_DB"), ("ASN", "GEOIP_ASN_DB"))},
+        "geoip": geoip_status(),
         "smtp": {
             "host": config.get("MAIL_HOST") or "not configured",
             "port": config.get("MAIL_PORT"),
@@ -52,9 +51,3 @@ def scheduler_status() -> dict[str, Any]:
         "lease": current_lease(),
         "jobs": [{"job": job, "run": runs.get(job.id)} for job in JOBS],
     }
-
-
-def _file_status(path: str | None) -> str:
-    if not path:
-        return "not configured"
-    return f"{path} (found)" if Path(path).is_file() else f"{path} (missing)"

@@ -48,6 +48,6 @@ def reapply_retention(retention: timedelta, progress: Progress | None = None,
         ])
         db.session.commit()
         done += len(rows)
-        cursor = tuple(rows[-1])
+        cursor = (rows[-1].created, rows[-1].event_uuid)
         if progress:
             progress(done, max(total, done))

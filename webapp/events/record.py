@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db_types import utcnow
 from webapp.events import actor
+from webapp.events.geoip import enrich
 from webapp.events.request_context import normalise_ip, request_defaults, user_reference
 from webapp.events.retention import RetentionError, expiry_for, parse_retention
 from webapp.events.sanitize import cleanse, sanitize
@@ -44,14 +45,17 @@ def record(
     """Create an event in the current session (the caller commits).
 
     `user` may be a User, a user dict, or None for "whoever this request or block acts as".
-    Inside a request the event also gets `context.http_request` and the client IP.
+    Inside a request the event also gets `context.http_request` and the client IP; a public
+    client IP adds `context.geo` and `context.asn` when the GeoIP files are configured.
     """
     request_user, request_ip, http_request = request_defaults()
     ctx: dict[str, Any] = sanitize(dict(context or {}))
     if http_request is not None:
         ctx.setdefault("http_request", http_request)
     user_dict = _resolve_user(user, request_user, ctx)
+    ip = normalise_ip(request_ip if client_ip is _UNSET else client_ip)
     ctx = cleanse(ctx)
+    enrich(ctx, ip)
     when = created or utcnow()
     event = Event(
         event_uuid=uuid.uuid4(),
@@ -59,7 +63,7 @@ def record(
         app=app or _caller_module(),
         user=user_dict,
         context=ctx,
-        client_ip=normalise_ip(request_ip if client_ip is _UNSET else client_ip),
+        client_ip=ip,
         created=when,
         expires=expiry_for(when, current_retention()),
         brand=dict(DEFAULT_BRAND),

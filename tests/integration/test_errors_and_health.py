@@ -1,0 +1,64 @@
+"""Error pages, the events they record, and the health probes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.helpers import events, login
+
+
+def test_an_unhandled_error_shows_a_page_with_the_request_id_and_records_the_traceback(
+        app, client, admin):
+    @app.get("/-/explode")
+    def explode():
+        raise RuntimeError("the flux capacitor melted")
+
+    login(client, "admin", ADMIN_PASSWORD)
+    response = client.get("/-/explode")
+
+    assert response.status_code == 500
+    request_id = response.headers["X-Request-ID"]
+    assert f'<code id="request-id">{request_id}</code>' in response.text
+    assert "flux capacitor" not in response.text  # no internals shown to the visitor
+    with app.app_context():
+        (event,) = events("system_exception")
+        assert event.context["message"] == "RuntimeError: the flux capacitor melted"
+        assert 'raise RuntimeError("the flux capacitor melted")' in event.context["exception"]
+        assert event.context["http_request"]["request_id"] == request_id
+        assert event.user["username"] == "admin"
+
+
+def test_unknown_pages_get_a_readable_404(admin_client):
+    response = admin_client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Not Found" in response.text and "request-id" in response.text
+
+
+def test_an_unknown_or_malformed_event_id_is_a_404_not_a_500(admin_client):
+    assert admin_client.get("/events/not-a-uuid").status_code == 404
+    assert admin_client.get("/events/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_request_larger_than_the_limit_gets_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/auth/login", data={"username": "x" * 5000})
+    assert response.status_code == 413
+
+
+def test_liveness_and_readiness(client):
+    assert client.get("/-/health/live/").json == {"status": "ok"}
+    assert client.get("/-/health/ready/").json == {"status": "ok", "database": "ok"}
+
+
+def test_readiness_fails_with_503_when_the_database_is_unreachable(app, client, monkeypatch):
+    from webapp.extensions import db
+
+    def broken(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        response = app.test_client().get("/-/health/ready/")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"

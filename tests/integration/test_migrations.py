@@ -1,0 +1,62 @@
+"""Migrations: one head, and `flask db upgrade` from empty gives exactly the models' schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from webapp import create_app
+from webapp.config import config_for_tests
+from webapp.extensions import db
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def test_there_is_exactly_one_alembic_head():
+    script = ScriptDirectory.from_config(_alembic_config())
+    assert len(script.get_heads()) == 1
+
+
+@pytest.fixture
+def empty_database(database_uri: str, tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database of the same kind the suite runs on."""
+    if not database_uri.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    name = f"herald_migration_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_uri, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_uri).set(database=name).render_as_string(
+        hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_from_empty_matches_the_models(empty_database: str):
+    app = create_app(config_for_tests(empty_database))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            tables = set(sa.inspect(connection).get_table_names())
+        db.engine.dispose()
+    assert differences == []
+    assert {"events", "users", "groups", "tokens", "settings", "alembic_version"} <= tables
+
+
+def _alembic_config() -> Config:
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config

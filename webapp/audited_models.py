@@ -1,0 +1,15 @@
+"""Which models are audited, and how. Imported once by the app factory.
+
+Event, Notification and delivery rows are never audited: they are the log, not the
+configuration. Columns that change on every use (last_login, last_used) are noise, not
+administration, so they are ignored.
+"""
+
+from webapp.events.audit import Membership, register_audited
+from webapp.models import Group, Settings, Token, User
+
+register_audited(User, secret=("password_hash",), ignore=("last_login",),
+                 memberships=(Membership("groups", "users", owner_is_self=False),))
+register_audited(Group, memberships=(Membership("users", "users", owner_is_self=True),))
+register_audited(Token, secret=("key_hash",), ignore=("last_used",))
+register_audited(Settings)
