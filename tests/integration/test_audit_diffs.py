@@ -205,3 +205,14 @@ def test_events_themselves_are_never_audited():
     make_user("uma")
     assert all(e.context["model"]["model_name"] != "event"
                for e in events() if e.action.startswith("model_"))
+
+
+def test_objects_are_referenced_by_their_identifying_name_and_pk():
+    user = make_user("vic", name="Victoria Stone")
+    db.session.add(Settings(id=1))
+    db.session.commit()
+
+    assert model_events("user")[0].context["model"]["name"] == "vic"
+    assert model_events("settings")[0].context["model"] == {
+        "pk": 1, "app": "herald", "name": "Settings", "model_name": "settings"}
+    assert user.name == "Victoria Stone"

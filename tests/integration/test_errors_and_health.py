@@ -62,3 +62,10 @@ def test_readiness_fails_with_503_when_the_database_is_unreachable(app, client, 
         response = app.test_client().get("/-/health/ready/")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+def test_a_nul_character_in_input_is_refused_with_a_clear_400(app, admin_client):
+    response = admin_client.get("/events/?username=ad%00min")
+
+    assert response.status_code == 400
+    assert "NUL character" in response.text

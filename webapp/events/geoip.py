@@ -134,8 +134,9 @@ class Database:
             if now >= self._next_check:
                 self._next_check = now + CHECK_INTERVAL_SECONDS
                 stamp = _stamp(self.path)
-                if stamp != self._stamp:  # the old reader is left to the garbage collector,
-                    self._stamp = stamp     # as a lookup in another thread may still use it
+                # The old reader is not closed: a lookup in another thread may still use it.
+                if stamp != self._stamp:
+                    self._stamp = stamp
                     self._reader, self._status = self._open(stamp is not None)
                     _log_status(self.kind, self._status)
             return self._reader

@@ -71,7 +71,7 @@ def sanitize(value: Any) -> Any:
 def model_reference(obj: Any) -> dict[str, Any]:
     """`{pk, app, name, model_name}`: how an event points at a database object."""
     pk = getattr(obj, "pk", None)
-    name = getattr(obj, "name", None) or getattr(obj, "username", None) or str(obj)
+    name = getattr(obj, "username", None) or getattr(obj, "name", None) or str(obj)
     return {
         "pk": sanitize(pk),
         "app": getattr(obj, "__audit_app__", "herald"),

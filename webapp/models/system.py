@@ -23,6 +23,10 @@ class Settings(db.Model):
     event_retention: Mapped[str] = mapped_column(sa.String(200), default=DEFAULT_EVENT_RETENTION)
 
     @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
     def name(self) -> str:
         return "Settings"
 
