@@ -45,7 +45,7 @@ def enforce_access() -> Any:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if level == ADMIN and not current_user.is_superuser:
+    if level == ADMIN and not current_user.is_admin:
         abort(403)
     return None
 

@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from tests.factories import make_token, make_user
 from tests.helpers import events, login, post_form
+from tests.integration.directory_helpers import ask_then_confirm, stored
 from webapp.accounts import ensure_admins_group
 from webapp.db_types import utcnow
 from webapp.events import record
@@ -18,11 +19,6 @@ from webapp.extensions import db
 from webapp.models import Token, User
 
 HTMX = {"HX-Request": "true"}
-
-
-def user_named(username: str) -> User | None:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(User).where(User.username == username))
 
 
 @pytest.fixture
@@ -98,7 +94,7 @@ def test_creating_a_user_with_a_password_lets_them_sign_in(app, admin_client):
         "password": "erin-password-1", "is_active": "y"})
 
     with app.app_context():
-        erin = user_named("erin")
+        erin = stored(User, username="erin")
         assert response.status_code == 302
         assert response.headers["Location"] == f"/directory/users/{erin.id}"
         assert (erin.name, erin.email, erin.is_active, erin.is_superuser) == \
@@ -111,7 +107,7 @@ def test_a_user_created_without_a_password_has_none(app, admin_client):
     post_form(admin_client, "/directory/users/new", {"username": "svc", "is_superuser": "y"})
 
     with app.app_context():
-        svc = user_named("svc")
+        svc = stored(User, username="svc")
         assert svc.password_hash is None
         assert svc.is_superuser and not svc.is_active
 
@@ -132,13 +128,6 @@ def test_invalid_new_users_are_refused_next_to_the_field(app, admin_client, bob,
     assert "invalid-feedback" in response.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
-
-
-def test_nul_characters_are_dropped_rather_than_breaking_the_database(app, admin_client):
-    post_form(admin_client, "/directory/users/new", {"username": "nu\x00ll", "name": "a\x00b"})
-
-    with app.app_context():
-        assert user_named("null").name == "ab"
 
 
 def test_the_edit_form_saves_profile_flags_and_attributes(app, admin_client, bob):
@@ -200,8 +189,7 @@ def test_an_admin_sets_a_password_that_works_and_is_never_echoed_or_recorded(
     with app.app_context():
         (event,) = events("password_set")
         assert event.user["username"] == "admin"
-        assert event.context["user"]["name"] == "Bob Builder"
-        assert event.context["user"]["model_name"] == "user"
+        assert (event.context["user"]["pk"], event.context["user"]["model_name"]) == (bob, "user")
         assert "brand-new-secret-9" not in json.dumps([e.context for e in events()])
         assert db.session.get(User, bob).check_password("brand-new-secret-9")
 
@@ -250,12 +238,11 @@ def test_deleting_a_user_asks_first_then_removes_them_and_their_tokens(app, admi
         ensure_admins_group(user)
         db.session.commit()
 
-    question = admin_client.get(f"/directory/users/{bob}/delete")
-    response = post_form(admin_client, f"/directory/users/{bob}/delete", follow_redirects=True)
+    question, answer = ask_then_confirm(admin_client, f"/directory/users/{bob}/delete")
 
-    assert "Delete user “bob”?" in question.text
-    assert "Their 1 API token(s) stop working" in question.text
-    assert "Deleted user bob." in response.text
+    assert "Delete user “bob”?" in question
+    assert "Their 1 API token(s) stop working" in question
+    assert "Deleted user bob." in answer
     with app.app_context():
         assert db.session.get(User, bob) is None
         assert db.session.scalars(sa.select(Token)).all() == []

@@ -43,9 +43,9 @@ MAX_ATTRIBUTES_DEPTH = 20
 
 
 def clean_text(value: str | None) -> str:
-    """Trim, drop NUL characters (PostgreSQL refuses them in text), and read a field the
-    browser did not send as empty."""
-    return (value or "").replace("\x00", "").strip()
+    """Trim, and read a field the browser did not send as empty. (NUL characters never get
+    this far: webapp.security refuses them in any request.)"""
+    return (value or "").strip()
 
 
 class DirectoryForm(FlaskForm):
@@ -78,10 +78,10 @@ class JSONObjectField(Field):
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
             return
-        text = str(valuelist[0]).strip() or "{}"
+        text = str(valuelist[0])  # not stripped: error positions match what the user sees
         if len(text) > MAX_ATTRIBUTES_LENGTH:
             raise ValueError(f"Attributes can be at most {MAX_ATTRIBUTES_LENGTH:,} characters.")
-        self.data = parse_json_object(text)
+        self.data = parse_json_object(text) if text.strip() else {}
 
 
 def parse_json_object(text: str) -> dict[str, Any]:
@@ -103,7 +103,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def _check_storable(value: Any, depth: int) -> None:
-    """Refuse what a JSON column cannot hold portably: deep nesting and NUL characters."""
+    """Refuse what a JSON column cannot hold portably: deep nesting, NUL characters and
+    infinite numbers (1e999 parses as one)."""
     if depth > MAX_ATTRIBUTES_DEPTH:
         raise ValueError(f"Attributes can be nested at most {MAX_ATTRIBUTES_DEPTH} levels deep.")
     if isinstance(value, str) and "\x00" in value:
@@ -117,8 +118,9 @@ def _check_storable(value: Any, depth: int) -> None:
         _check_storable(item, depth + 1)
 
 
-def _name_taken(column: sa.ColumnElement[str], name: str, own_pk: Any,
-                pk_column: sa.ColumnElement[Any]) -> bool:
+def _name_taken(column: sa.ColumnElement[str], pk_column: sa.ColumnElement[Any], name: str,
+                own_pk: Any = None) -> bool:
+    """Whether another row already uses `name` in `column`, ignoring case."""
     query = sa.select(pk_column).where(sa.func.lower(column) == name.lower())
     if own_pk is not None:
         query = query.where(pk_column != own_pk)
@@ -138,7 +140,7 @@ class UserProfileMixin:
     email = StringField("Email", validators=[Optional(), Length(max=254),
                                              Email(message="Enter a valid email address.")])
     is_active = BooleanField("Active", default=True,
-                             description="Inactive users cannot sign in or use their tokens.")
+                             description="Inactive users cannot sign in.")
     is_superuser = BooleanField("Superuser", description="Superusers see every admin page.")
 
 
@@ -149,7 +151,7 @@ class UserCreateForm(UserProfileMixin, DirectoryForm):
     submit = SubmitField("Create user")
 
     def validate_username(self, field: StringField) -> None:
-        if _name_taken(User.username, field.data, None, User.id):
+        if _name_taken(User.username, User.id, field.data):
             raise ValidationError(f"A user named '{field.data}' already exists.")
 
 
@@ -168,10 +170,11 @@ class SetPasswordForm(DirectoryForm):
 class GroupForm(DirectoryForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=150)])
     parent_id = SelectField("Parent group", coerce=int, validate_choice=False,
-                         description="Optional. A group cannot sit below itself or one of "
-                                     "its own subgroups.")
+                            description="Optional. A group cannot sit below itself or one of "
+                                        "its own subgroups.")
     is_superuser = BooleanField("Superuser group",
-                                description="Marks the group as granting superuser rights.")
+                                description="Members of this group, and of every group below "
+                                            "it, are administrators.")
     attributes = JSONObjectField("Attributes", render_kw={"rows": 5, "spellcheck": "false"},
                                  description="A JSON object of custom data.")
     submit = SubmitField("Save group")
@@ -186,10 +189,12 @@ class GroupForm(DirectoryForm):
 
     def validate_name(self, field: StringField) -> None:
         own = self.group.num_pk if self.group else None
-        if _name_taken(Group.name, field.data, own, Group.num_pk):
+        if _name_taken(Group.name, Group.num_pk, field.data, own):
             raise ValidationError(f"A group named '{field.data}' already exists.")
 
     def validate_parent_id(self, field: SelectField) -> None:
+        if not field.data:  # 0 is "No parent"; None when the browser sent nothing
+            return
         if field.data in self.refused:
             raise ValidationError("A group cannot be its own parent or sit below one of its "
                                   "own subgroups: that would make a cycle.")
@@ -229,10 +234,12 @@ class TokenForm(DirectoryForm):
         self.user_id.choices = [(u.id, u.username) for u in users]
 
     def validate_identifier(self, field: StringField) -> None:
-        if _name_taken(Token.identifier, field.data, None, Token.id):
+        if _name_taken(Token.identifier, Token.id, field.data):
             raise ValidationError(f"A token named '{field.data}' already exists.")
 
     def validate_expires(self, field: DateTimeLocalField) -> None:
+        if field.data is None:  # unreadable: the field already says "Not a valid datetime"
+            return
         field.data = field.data.replace(tzinfo=UTC)
         if field.data <= utcnow():
             raise ValidationError("The expiry must be in the future.")

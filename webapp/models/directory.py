@@ -65,6 +65,24 @@ class User(UserMixin, db.Model):
         """A stable, opaque identifier (authentik exposes a SHA-256 of the user's identity)."""
         return hashlib.sha256(f"herald-user-{self.uuid}".encode()).hexdigest()
 
+    @property
+    def is_admin(self) -> bool:
+        """Administrator by their own flag, or as a member of a superuser group or of any
+        group below one (authentik's rule: groups pass rights down to their subgroups)."""
+        return self.is_superuser or any(group.is_superuser for group in self.all_groups())
+
+    def all_groups(self) -> list[Group]:
+        """The user's groups and all their ancestors, each once (a cycle cannot loop)."""
+        seen: dict[int, Group] = {}
+        pending = list(self.groups)
+        while pending:
+            group = pending.pop()
+            if group.num_pk not in seen:
+                seen[group.num_pk] = group
+                if group.parent is not None:
+                    pending.append(group.parent)
+        return list(seen.values())
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
         self.password_change_date = utcnow()

@@ -98,6 +98,6 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_url() -> str:
-    if current_user.is_authenticated and current_user.is_superuser:
+    if current_user.is_authenticated and current_user.is_admin:
         return url_for("overview.index")
     return url_for("auth.change_password")

@@ -17,7 +17,7 @@ from webapp.groups import (
     update_group,
 )
 from webapp.models import Group, User
-from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
+from webapp.views.directory.common import bp, confirm_delete, get_or_404, page_arg, per_page
 
 
 @bp.get("/groups")
@@ -40,7 +40,7 @@ def group_create():
 
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 def group_detail(group_id: int):
-    group = db.get_or_404(Group, group_id)
+    group = get_or_404(Group, group_id)
     form = _group_form(group)
     if form.validate_on_submit():
         update_group(group, name=form.name.data, parent=_chosen_parent(form),
@@ -53,7 +53,7 @@ def group_detail(group_id: int):
 
 @bp.post("/groups/<int:group_id>/members")
 def group_member_add(group_id: int):
-    group = db.get_or_404(Group, group_id)
+    group = get_or_404(Group, group_id)
     form = _member_form(group)
     if not form.validate_on_submit():
         if htmx:
@@ -67,8 +67,8 @@ def group_member_add(group_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
 def group_member_remove(group_id: int, user_id: int):
-    group = db.get_or_404(Group, group_id)
-    user = db.get_or_404(User, user_id)
+    group = get_or_404(Group, group_id)
+    user = get_or_404(User, user_id)
     removed = remove_member(group, user)
     db.session.commit()
     return _members_changed(group, f"Removed {user.username} from {group.name}." if removed
@@ -77,7 +77,7 @@ def group_member_remove(group_id: int, user_id: int):
 
 @bp.route("/groups/<int:group_id>/delete", methods=["GET", "POST"])
 def group_delete(group_id: int):
-    group = db.get_or_404(Group, group_id)
+    group = get_or_404(Group, group_id)
     detail_url = url_for("directory.group_detail", group_id=group.num_pk)
     return confirm_delete(
         kind="group", name=group.name, remove=lambda: db.session.delete(group),

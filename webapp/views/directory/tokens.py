@@ -9,7 +9,7 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.forms.directory import TokenForm
 from webapp.models import Token, User
-from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
+from webapp.views.directory.common import bp, confirm_delete, get_or_404, page_arg, per_page
 
 
 @bp.get("/tokens")
@@ -36,7 +36,7 @@ def token_create():
 
 @bp.route("/tokens/<int:token_id>/delete", methods=["GET", "POST"])
 def token_delete(token_id: int):
-    token = db.get_or_404(Token, token_id)
+    token = get_or_404(Token, token_id)
     return confirm_delete(
         kind="token", name=token.identifier, remove=lambda: db.session.delete(token),
         crumbs=[("Tokens", url_for("directory.tokens")), (token.identifier, None),

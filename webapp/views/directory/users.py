@@ -22,6 +22,7 @@ from webapp.views.directory.common import (
     bp,
     confirm_delete,
     fragment_or_page,
+    get_or_404,
     page_arg,
     per_page,
 )
@@ -52,7 +53,7 @@ def user_create():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_detail(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     form = UserEditForm(obj=user)
     if form.validate_on_submit():
         try:
@@ -70,7 +71,7 @@ def user_detail(user_id: int):
 
 @bp.post("/users/<int:user_id>/password")
 def user_password(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     form = SetPasswordForm()
     if form.validate_on_submit():
         set_password_by_admin(user, form.new_password.data)
@@ -82,7 +83,7 @@ def user_password(user_id: int):
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
 def user_delete(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     detail_url = url_for("directory.user_detail", user_id=user.id)
     return confirm_delete(
         kind="user", name=user.username, remove=lambda: delete_user(user, actor=current_user),
