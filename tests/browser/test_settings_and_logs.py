@@ -25,7 +25,8 @@ def test_retention_is_validated_saved_and_reapplied_with_progress(page: Page, ad
 
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Re-apply to existing events").click()
-    expect(page.locator("#reapply-task")).to_contain_text(re.compile(r"Updated the expiry of \d+ events"))
+    expect(page.locator("#reapply-task")).to_contain_text(
+        re.compile(r"Updated the expiry of \d+ events"))
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
 
 
