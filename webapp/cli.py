@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -15,7 +16,10 @@ from webapp.accounts import (
     create_user,
     ensure_admins_group,
 )
+from webapp.db_types import utcnow
+from webapp.demo import load_demo
 from webapp.events import acting_as
+from webapp.events.record import current_retention
 from webapp.extensions import db
 from webapp.system_settings import get_settings
 
@@ -27,6 +31,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(bootstrap)
     app.cli.add_command(users_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(demo)
 
 
 @click.command("bootstrap")
@@ -85,3 +90,40 @@ def scheduler_run() -> None:
     finally:
         with current_app.app_context():
             runner.lease.release()
+
+
+def _window_end(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime:
+    """--until in UTC; the demo is about the past, so a future end is refused. The default is
+    the start of this hour rather than this instant, so the same seed gives the same events
+    byte for byte all hour long."""
+    now = utcnow()
+    if value is None:
+        return now.replace(minute=0, second=0, microsecond=0)
+    value = value.replace(tzinfo=UTC)
+    if value > now:
+        raise click.BadParameter("must not be in the future.")
+    return value
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--events", "count", type=click.IntRange(1, 100_000_000), default=5000,
+              show_default=True, help="How many events to add.")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Spread them over this many days before --until.")
+@click.option("--seed", type=int, help="The same seed gives the same events (default: random).")
+@click.option("--until", type=click.DateTime(), callback=_window_end,
+              help="End of the time window, UTC (default: the start of this hour). With "
+                   "--seed it pins the events byte for byte.")
+def demo(count: int, days: int, seed: int | None, until: datetime) -> None:
+    """Add realistic demo events: sign-ins from around the world, attacks, admin changes."""
+    seed = secrets.randbelow(1_000_000) if seed is None else seed
+    with acting_as(source="cli:demo"):
+        if current_retention().days < days:
+            click.echo(f"Note: the event retention is shorter than {days} days, so the oldest "
+                       "demo events expire at the next cleanup.")
+        with click.progressbar(length=count, label="Adding demo events") as bar:
+            result = load_demo(count, days=days, until=until, seed=seed, progress=bar.update)
+    click.echo(f"Added {result.events:,} events in {result.seconds:.1f} s "
+               f"({result.rate:,.0f} events/s), seed {seed}; "
+               f"{result.new_users} new demo users.")

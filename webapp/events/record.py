@@ -67,7 +67,7 @@ def record(
         created=when,
         expires=expiry_for(when, current_retention()),
         brand=dict(DEFAULT_BRAND),
-        username=_indexed_username(user_dict, ctx),
+        username=indexed_username(user_dict, ctx),
         user_pk=user_dict.get("pk") if isinstance(user_dict.get("pk"), int) else None,
     )
     session = db.session()
@@ -99,7 +99,7 @@ def _resolve_user(user: Any, request_user: dict[str, Any] | None, ctx: dict[str,
     return dict(actor.SYSTEM_USER)
 
 
-def _indexed_username(user_dict: dict[str, Any], ctx: dict[str, Any]) -> str | None:
+def indexed_username(user_dict: dict[str, Any], ctx: dict[str, Any]) -> str | None:
     """The user's name, or for anonymous events the username they were about (failed logins)."""
     if user_dict.get("is_anonymous") and isinstance(ctx.get("username"), str):
         return ctx["username"][:255]
