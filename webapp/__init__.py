@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import load_config
 from webapp.extensions import csrf, db, htmx, login_manager, migrate
+from webapp.token_auth import authenticate_request
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -105,6 +106,7 @@ def _register_hooks(app: Flask) -> None:
         request_id()
 
     app.before_request(reject_nul_characters)
+    app.before_request(authenticate_request)
     app.before_request(enforce_access)
 
     @app.after_request
