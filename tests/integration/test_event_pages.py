@@ -59,3 +59,19 @@ def test_oversized_filters_are_cut_not_failed(admin_client):
     response = admin_client.get("/events/?username=" + "x" * 5000 + "&action=" + "y" * 5000)
     assert response.status_code == 200
     assert "No events match." in response.text
+
+
+def test_a_failed_sign_in_says_whom_it_tried(app, admin_client):
+    with app.app_context():
+        event_id = make_event("login_failed", username="mallory").pk
+    page = admin_client.get(f"/events/{event_id}").text
+    assert "Attempted to sign in as <strong>mallory</strong>" in page
+
+
+def test_an_exception_shows_its_traceback_as_text(app, admin_client):
+    with app.app_context():
+        event_id = make_event("system_exception", message="boom",
+                              exception="Traceback (most recent call last):\n  x\nValueError").pk
+    page = admin_client.get(f"/events/{event_id}").text
+    expected = "Traceback (most recent call last):\n  x\nValueError"
+    assert f'id="event-traceback"><code>{expected}' in page
