@@ -88,6 +88,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by dropping it; with foreign keys on, that drop
+            # would cascade into the rows that point at it. (Herald turns them on per connection.)
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # end the autobegun transaction: Alembic must own its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

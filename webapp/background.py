@@ -6,7 +6,9 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from webapp.db_types import utcnow
@@ -16,6 +18,7 @@ from webapp.models import BackgroundTask, EventAction
 
 log = logging.getLogger("herald.tasks")
 TaskBody = Callable[[Callable[[int, int], None]], str]
+STALE_AFTER = timedelta(minutes=2)
 
 
 def start_task(kind: str, body: TaskBody, *, wait: bool = False) -> BackgroundTask:
@@ -33,10 +36,22 @@ def start_task(kind: str, body: TaskBody, *, wait: bool = False) -> BackgroundTa
 
 
 def running_task(kind: str) -> BackgroundTask | None:
-    return db.session.scalars(
-        db.select(BackgroundTask).where(BackgroundTask.kind == kind,
+    task = db.session.scalars(
+        sa.select(BackgroundTask).where(BackgroundTask.kind == kind,
                                         BackgroundTask.status == "running")
     ).first()
+    return None if task is None or abandon_if_stale(task) else task
+
+
+def abandon_if_stale(task: BackgroundTask) -> bool:
+    """A running task whose process died stops beating; mark it failed so it can be started
+    again and the page stops waiting for it. True when it was abandoned."""
+    if task.status != "running" or utcnow() - task.heartbeat_at < STALE_AFTER:
+        return False
+    task.status, task.finished_at = "error", utcnow()
+    task.message = "Interrupted: the process running it stopped. Start it again."
+    db.session.commit()
+    return True
 
 
 def _run(app: Flask, task_id: int, body: TaskBody) -> None:
@@ -61,4 +76,5 @@ def _update(task_id: int, **values) -> None:
     task = db.session.get(BackgroundTask, task_id)
     for name, value in values.items():
         setattr(task, name, value)
+    task.heartbeat_at = utcnow()
     db.session.commit()

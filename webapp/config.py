@@ -20,7 +20,9 @@ class ConfigurationError(RuntimeError):
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # filled with a SQLite file in instance/ when unset
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a failed statement's values (password hashes, token hashes) must never
+    # reach an exception message, and so never a system_exception event or the log.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "SCHEDULER": False,
     "TRUSTED_PROXIES": 0,
     "GEOIP_CITY_DB": None,
@@ -43,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_CHECK_DEFAULT": False,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,  # set HERALD_SESSION_COOKIE_SECURE=true behind HTTPS
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "LOGIN_MAX_FAILURES_PER_USERNAME": 5,

@@ -8,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, registry
 
+from webapp import sqlite_setup  # noqa: F401 (SQLite connections: foreign keys, unicode lower)
+
 # Alembic batch mode on SQLite needs named constraints; "ix" must be present (SQLAlchemy asserts).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -7,6 +7,8 @@ suspicious_request event and no sign-in; the key itself never reaches the event 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Request, g, request
 
@@ -16,6 +18,7 @@ from webapp.extensions import csrf, db, login_manager
 from webapp.models import EventAction, Token, User
 
 SCHEME = "bearer"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def presented_key(req: Request) -> str | None:
@@ -31,7 +34,8 @@ def authenticate_request() -> None:
     comes along; only a token that really authenticated stands in for the CSRF token."""
     key = presented_key(request)
     if key is None:
-        csrf.protect()
+        if request.endpoint is not None:  # an unknown URL is a plain 404, not a CSRF alarm
+            csrf.protect()
         return
     user = user_for_key(key)
     g._login_user = user or login_manager.anonymous_user()  # what current_user reads
@@ -46,13 +50,15 @@ def user_for_key(key: str) -> User | None:
         record(EventAction.SUSPICIOUS_REQUEST, {"reason": problem})
         db.session.commit()
         return None
-    token.last_used = utcnow()
-    db.session.commit()
+    now = utcnow()
+    if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
+        token.last_used = now  # not on every call: a busy client would write on each request
+        db.session.commit()
     return token.user
 
 
 def _problem_with(token: Token | None) -> str | None:
-    if token is None:
+    if token is None or token.user is None:
         return "invalid_token"
     if token.is_expired():
         return "expired_token"

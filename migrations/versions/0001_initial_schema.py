@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 04:10:22.150287
+Create Date: 2026-11-21 05:05:17.176317
 
 """
 from alembic import op
@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('started_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_background_tasks'))
     )
@@ -49,13 +50,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('event_uuid', name=op.f('pk_events'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index('ix_events_action_created', ['action', 'created'], unique=False)
+        batch_op.create_index('ix_events_action_created', ['action', 'created', 'event_uuid'], unique=False)
         batch_op.create_index('ix_events_app', ['app'], unique=False)
-        batch_op.create_index('ix_events_client_ip', ['client_ip'], unique=False)
+        batch_op.create_index('ix_events_client_ip_created', ['client_ip', 'created', 'event_uuid'], unique=False)
         batch_op.create_index('ix_events_created_uuid', ['created', 'event_uuid'], unique=False)
         batch_op.create_index('ix_events_expires', ['expires'], unique=False)
-        batch_op.create_index('ix_events_user_pk', ['user_pk'], unique=False)
-        batch_op.create_index('ix_events_username_created', ['username', 'created'], unique=False)
+        batch_op.create_index('ix_events_user_pk_created', ['user_pk', 'created', 'event_uuid'], unique=False)
+        batch_op.create_index('ix_events_username_created', ['username', 'created', 'event_uuid'], unique=False)
 
     op.create_table('groups',
     sa.Column('num_pk', sa.Integer(), nullable=False),
@@ -67,7 +68,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['parent_id'], ['groups.num_pk'], name=op.f('fk_groups_parent_id_groups'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('num_pk', name=op.f('pk_groups')),
     sa.UniqueConstraint('group_uuid', name=op.f('uq_groups_group_uuid')),
-    sa.UniqueConstraint('name', name=op.f('uq_groups_name'))
+    sa.UniqueConstraint('name', name=op.f('uq_groups_name')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('groups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_groups_parent_id'), ['parent_id'], unique=False)
@@ -110,7 +112,8 @@ def upgrade():
     sa.Column('last_login', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username')),
-    sa.UniqueConstraint('uuid', name=op.f('uq_users_uuid'))
+    sa.UniqueConstraint('uuid', name=op.f('uq_users_uuid')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_email'), ['email'], unique=False)
@@ -136,7 +139,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tokens')),
     sa.UniqueConstraint('identifier', name=op.f('uq_tokens_identifier')),
-    sa.UniqueConstraint('key_hash', name=op.f('uq_tokens_key_hash'))
+    sa.UniqueConstraint('key_hash', name=op.f('uq_tokens_key_hash')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tokens_user_id'), ['user_id'], unique=False)
@@ -164,10 +168,10 @@ def downgrade():
     op.drop_table('groups')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_username_created')
-        batch_op.drop_index('ix_events_user_pk')
+        batch_op.drop_index('ix_events_user_pk_created')
         batch_op.drop_index('ix_events_expires')
         batch_op.drop_index('ix_events_created_uuid')
-        batch_op.drop_index('ix_events_client_ip')
+        batch_op.drop_index('ix_events_client_ip_created')
         batch_op.drop_index('ix_events_app')
         batch_op.drop_index('ix_events_action_created')
 

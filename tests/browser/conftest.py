@@ -1,7 +1,8 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright against a live server.
 
 Every page is guarded: a request to any host other than 127.0.0.1 is aborted and fails the
-test, so a CDN link or online tile sneaking into a template is caught here.
+test, so a CDN link or online tile sneaking into a template is caught here; so does anything
+the Content-Security-Policy had to block (an inline script that would not run in production).
 """
 
 from __future__ import annotations
@@ -56,9 +57,13 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
     assert not foreign, f"the page tried to reach other hosts: {foreign}"
+    assert not blocked, f"the Content-Security-Policy blocked something: {blocked}"
 
 
 def sign_in(page: Page, username: str, password: str) -> None:

@@ -46,3 +46,22 @@ def test_a_short_or_mismatched_new_password_is_refused_next_to_the_field(user_cl
         user_client, USER_PASSWORD, "short").text
     assert "The passwords differ." in change(
         user_client, USER_PASSWORD, "brand-new-pass-77", "brand-new-pass-78").text
+
+
+def test_changing_the_password_signs_out_the_users_other_sessions(app, user_client):
+    other_device = app.test_client()
+    login(other_device, "alice", USER_PASSWORD)
+    assert other_device.get("/auth/password").status_code == 200
+
+    change(user_client, USER_PASSWORD, "brand-new-pass-77")
+
+    assert user_client.get("/auth/password").status_code == 200
+    assert other_device.get("/auth/password").status_code == 302
+
+
+def test_an_admin_resetting_a_password_signs_the_user_out(app, user_client):
+    with app.app_context():
+        alice = db.session.scalar(db.select(User).where(User.username == "alice"))
+        alice.set_password("reset-by-admin-1")
+        db.session.commit()
+    assert user_client.get("/auth/password").status_code == 302

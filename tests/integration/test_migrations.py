@@ -47,12 +47,18 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
 
+    again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert again.exit_code == 0, again.output  # a second upgrade finds nothing left to do
+
     with app.app_context():
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(connection)
+            differences = compare_metadata(context, db.metadata)
+            current = context.get_current_revision()
             tables = set(sa.inspect(connection).get_table_names())
         db.engine.dispose()
     assert differences == []
+    assert current == ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert {"events", "users", "groups", "tokens", "settings", "alembic_version"} <= tables
 
 

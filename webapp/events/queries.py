@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -74,8 +74,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         created = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         if created.tzinfo is None:
             raise ValueError("naive")
-        return created, uuid.UUID(hex=hex_id)
-    except ValueError as exc:
+        return created.astimezone(UTC), uuid.UUID(hex=hex_id)
+    except (ValueError, OverflowError) as exc:
         raise BadQuery("That page link is not valid any more; showing the newest events.") from exc
 
 

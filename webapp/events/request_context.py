@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from webapp.events.sanitize import cleanse
 
+MAX_ARGS, MAX_KEY, MAX_TEXT = 50, 100, 1000
 ANONYMOUS_USER: dict[str, Any] = {"username": "AnonymousUser", "email": "", "is_anonymous": True}
 
 
@@ -44,11 +45,13 @@ def normalise_ip(raw: str | None) -> str | None:
 
 
 def http_request_context() -> dict[str, Any]:
+    """The request, bounded: anyone can send a huge query string, and events must stay small."""
+    args = dict(list(request.args.items())[:MAX_ARGS])
     return {
-        "path": request.path,
+        "path": request.path[:MAX_TEXT],
         "method": request.method,
-        "args": cleanse(request.args.to_dict(flat=True)),
-        "user_agent": request.user_agent.string,
+        "args": cleanse({key[:MAX_KEY]: value[:MAX_TEXT] for key, value in args.items()}),
+        "user_agent": request.user_agent.string[:MAX_TEXT],
         "request_id": request_id(),
     }
 

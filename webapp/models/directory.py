@@ -33,6 +33,7 @@ class UserType(StrEnum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id (events keep them)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, default=uuid.uuid4)
@@ -83,6 +84,15 @@ class User(UserMixin, db.Model):
                     pending.append(group.parent)
         return list(seen.values())
 
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user's id plus a fragment of the password hash, so
+        changing or resetting a password signs out every other session of that user."""
+        return f"{self.id}:{self.session_fragment}"
+
+    @property
+    def session_fragment(self) -> str:
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
         self.password_change_date = utcnow()
@@ -96,6 +106,7 @@ class User(UserMixin, db.Model):
 
 class Group(db.Model):
     __tablename__ = "groups"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id (events keep them)
 
     num_pk: Mapped[int] = mapped_column(primary_key=True)
     group_uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, default=uuid.uuid4)
@@ -124,6 +135,7 @@ class Token(db.Model):
     """An API token. Only a SHA-256 of the key is stored; the key is shown once."""
 
     __tablename__ = "tokens"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id (events keep them)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(sa.String(255), unique=True)

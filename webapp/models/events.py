@@ -70,12 +70,14 @@ class Event(db.Model):
     """
 
     __tablename__ = "events"
+    # Every filter's index ends in (created, event_uuid), the keyset order, so a filtered page
+    # is an index range scan however deep it is.
     __table_args__ = (
         sa.Index("ix_events_created_uuid", "created", "event_uuid"),
-        sa.Index("ix_events_action_created", "action", "created"),
-        sa.Index("ix_events_username_created", "username", "created"),
-        sa.Index("ix_events_user_pk", "user_pk"),
-        sa.Index("ix_events_client_ip", "client_ip"),
+        sa.Index("ix_events_action_created", "action", "created", "event_uuid"),
+        sa.Index("ix_events_username_created", "username", "created", "event_uuid"),
+        sa.Index("ix_events_user_pk_created", "user_pk", "created", "event_uuid"),
+        sa.Index("ix_events_client_ip_created", "client_ip", "created", "event_uuid"),
         sa.Index("ix_events_expires", "expires"),
         sa.Index("ix_events_app", "app"),
     )

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth_throttle import seconds_until_allowed
 from webapp.db_types import utcnow
@@ -18,6 +19,7 @@ from webapp.models import EventAction, User
 from webapp.security import for_any_user, public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,7 +40,7 @@ def login():
         )
         return render_template("auth/login.html", form=form), 429
     user = find_user(username)
-    if user is None or not user.is_active or not user.check_password(form.password.data):
+    if not password_matches(user, form.password.data):
         record(EventAction.LOGIN_FAILED, {"username": username})
         db.session.commit()
         form.form_errors.append("Invalid username or password.")
@@ -68,12 +70,23 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors = ["The current password is not correct."]
         else:
-            current_user.set_password(form.new_password.data)
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
             record(EventAction.PASSWORD_SET, {"method": "self_service"})
             db.session.commit()
+            login_user(user)  # this session carries on; the user's other sessions end
             flash("Your password has been changed.", "success")
             return redirect(url_for("auth.change_password"))
     return render_template("auth/password.html", form=form)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Always pays for one password hash check, so the answer's timing does not tell whether
+    the account exists or is active."""
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return user.check_password(password)
 
 
 def find_user(login: str) -> User | None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_htmx.responses import HTMXResponseStopPolling
 
-from webapp.background import running_task, start_task
+from webapp.background import abandon_if_stale, running_task, start_task
 from webapp.events.maintenance import reapply_retention
 from webapp.events.retention import parse_retention
 from webapp.extensions import db
 from webapp.forms.settings import RetentionForm
+from webapp.lookups import get_or_404
 from webapp.models import BackgroundTask
 from webapp.system_settings import configuration_summary, get_settings
 
@@ -43,7 +44,8 @@ def reapply():
 
 @bp.get("/tasks/<int:task_id>")
 def task_status(task_id: int):
-    task = db.session.get(BackgroundTask, task_id) or abort(404)
+    task = get_or_404(BackgroundTask, task_id)
+    abandon_if_stale(task)
     page = render_template("settings/_task.html", task=task)
     if task.status == "running":
         return page

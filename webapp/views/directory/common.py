@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from webapp.extensions import db, htmx
@@ -13,22 +12,12 @@ from webapp.forms.directory import ConfirmForm
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1  # the largest INTEGER primary key PostgreSQL can hold
 Crumbs = Sequence[tuple[str, str | None]]
-M = TypeVar("M")
 
 
 def page_arg() -> int:
     """The ?page= number, clamped so a silly value cannot overflow the database's OFFSET."""
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
-def get_or_404(model: type[M], pk: int) -> M:
-    """db.get_or_404, except that an id no INTEGER column can hold is simply not found
-    (the database would otherwise fail on the comparison)."""
-    if not 0 < pk <= MAX_ID:
-        abort(404)
-    return db.get_or_404(model, pk)
 
 
 def per_page() -> int:

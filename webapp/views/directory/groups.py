@@ -16,8 +16,9 @@ from webapp.groups import (
     remove_member,
     update_group,
 )
+from webapp.lookups import get_or_404
 from webapp.models import Group, User
-from webapp.views.directory.common import bp, confirm_delete, get_or_404, page_arg, per_page
+from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
 
 
 @bp.get("/groups")

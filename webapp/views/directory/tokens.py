@@ -8,8 +8,9 @@ from webapp.accounts import all_users, create_token, token_page
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.forms.directory import TokenForm
+from webapp.lookups import get_or_404
 from webapp.models import Token, User
-from webapp.views.directory.common import bp, confirm_delete, get_or_404, page_arg, per_page
+from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
 
 
 @bp.get("/tokens")

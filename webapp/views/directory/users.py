@@ -17,12 +17,12 @@ from webapp.accounts import (
 )
 from webapp.extensions import db
 from webapp.forms.directory import SetPasswordForm, UserCreateForm, UserEditForm
+from webapp.lookups import get_or_404
 from webapp.models import Event, User
 from webapp.views.directory.common import (
     bp,
     confirm_delete,
     fragment_or_page,
-    get_or_404,
     page_arg,
     per_page,
 )

@@ -1,0 +1,26 @@
+"""Make SQLite behave like PostgreSQL where Herald depends on it.
+
+- Foreign keys are enforced (SQLite leaves them off per connection), so deleting a user really
+  deletes their tokens instead of leaving orphans.
+- `lower()` folds every letter, not only ASCII, so case-insensitive uniqueness and search
+  treat "Émile" and "émile" as PostgreSQL does (SQLite's `ilike` is `lower() LIKE lower()`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+@sa.event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
