@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from tests.factories import make_user
 from tests.helpers import login
 from webapp import create_app
+from webapp.background import wait_for_tasks
 from webapp.config import config_for_tests
 from webapp.extensions import db
 
@@ -39,6 +40,7 @@ def app(database_uri: str) -> Iterator[Flask]:
     with app.app_context():
         _reset_database(app.config["SQLALCHEMY_DATABASE_URI"])
     yield app
+    wait_for_tasks(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

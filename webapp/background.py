@@ -19,6 +19,7 @@ from webapp.models import BackgroundTask, EventAction
 log = logging.getLogger("herald.tasks")
 TaskBody = Callable[[Callable[[int, int], None]], str]
 STALE_AFTER = timedelta(minutes=2)
+_THREADS_KEY = "herald_task_threads"
 
 
 def start_task(kind: str, body: TaskBody, *, wait: bool = False) -> BackgroundTask:
@@ -30,9 +31,18 @@ def start_task(kind: str, body: TaskBody, *, wait: bool = False) -> BackgroundTa
     if wait:
         _run(app, task.id, body)
     else:
-        threading.Thread(target=_run, args=(app, task.id, body), daemon=True,
-                         name=f"herald-task-{task.id}").start()
+        thread = threading.Thread(target=_run, args=(app, task.id, body), daemon=True,
+                                  name=f"herald-task-{task.id}")
+        app.extensions.setdefault(_THREADS_KEY, []).append(thread)
+        thread.start()
     return task
+
+
+def wait_for_tasks(app: Flask, timeout: float = 30.0) -> None:
+    """Let this app's task threads finish, e.g. before its database engine is disposed (a
+    connection still checked out then would be orphaned, open)."""
+    for thread in app.extensions.pop(_THREADS_KEY, []):
+        thread.join(timeout)
 
 
 def running_task(kind: str) -> BackgroundTask | None:

@@ -35,10 +35,14 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Request threads are joined on close: one still running when the app's engine is
+    # disposed would leave its database connection open, orphaned.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 

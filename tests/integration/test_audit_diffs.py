@@ -216,3 +216,14 @@ def test_objects_are_referenced_by_their_identifying_name_and_pk():
     assert model_events("settings")[0].context["model"] == {
         "pk": 1, "app": "herald", "name": "Settings", "model_name": "settings"}
     assert user.name == "Victoria Stone"
+
+
+def test_every_audited_model_has_a_pk_in_its_reference():
+    user = make_user("wes")
+    create_token(user, identifier="wes-cli")
+    ensure_admins_group(user)
+    db.session.add(Settings(id=1))
+    db.session.commit()
+
+    assert all(e.context["model"]["pk"] is not None for e in events()
+               if e.action.startswith("model_"))

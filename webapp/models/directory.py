@@ -151,6 +151,10 @@ class Token(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
     @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
     def name(self) -> str:
         return self.identifier
 
