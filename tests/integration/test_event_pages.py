@@ -75,3 +75,9 @@ def test_an_exception_shows_its_traceback_as_text(app, admin_client):
     page = admin_client.get(f"/events/{event_id}").text
     expected = "Traceback (most recent call last):\n  x\nValueError"
     assert f'id="event-traceback"><code>{expected}' in page
+
+
+def test_a_model_change_row_names_the_object_it_changed(app, admin_client):
+    admin_client.get("/settings/")  # creates the settings row: a model_created event
+    page = admin_client.get("/events/?action=model_created").text
+    assert "settings <strong>Settings</strong>" in page
