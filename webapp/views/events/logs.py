@@ -1,15 +1,14 @@
-"""Events > Logs: the event list with filters and keyset paging, and one event's page."""
+"""Events > Logs: the event list with filters and keyset paging."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import current_app, render_template, request
 
-from webapp.events.queries import BadQuery, EventFilter, event_page, get_event
-from webapp.events.serialize import event_to_dict
+from webapp.events.queries import BadQuery, EventFilter, event_page
 from webapp.extensions import htmx
 from webapp.models import EventAction
+from webapp.views.events import bp
 
-bp = Blueprint("events", __name__, url_prefix="/events")
 MAX_FILTER_LENGTH = 255
 
 
@@ -29,14 +28,6 @@ def index():
                                                    if a is not EventAction.CUSTOM_PREFIX]))
     response.vary.add("HX-Request")
     return response
-
-
-@bp.get("/<event_id>")
-def detail(event_id: str):
-    event = get_event(event_id)
-    if event is None:
-        abort(404, "No event with that id exists; it may have expired.")
-    return render_template("events/detail.html", event=event, raw=event_to_dict(event))
 
 
 def _arg(name: str) -> str:
