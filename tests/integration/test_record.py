@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.factories import make_user
+from tests.factories import make_event, make_user
 from tests.helpers import events, login, post_form
 from webapp.db_types import utcnow
 from webapp.events import record
@@ -112,3 +112,18 @@ def test_forwarded_for_is_trusted_through_the_configured_number_of_hops(database
         assert events("login")[0].client_ip == "203.0.113.7"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_affected_object_place_and_request_are_copied_into_indexed_columns(app, admin_client):
+    """Filters and related events read these columns instead of scanning JSON."""
+    response = post_form(admin_client, "/directory/users/new",
+                         {"username": "carol", "email": "carol@example.com",
+                          "password": "carol-password-123", "password2": "carol-password-123"})
+    assert response.status_code in (200, 302)
+    with app.app_context():
+        created = events("model_created")[-1]
+        assert (created.model_app, created.model_name, created.model_pk) == (
+            created.context["model"]["app"], "user", str(created.context["model"]["pk"]))
+        assert created.request_id == created.context["http_request"]["request_id"]
+        placed = make_event("login", geo={"country": "NZ", "city": "Auckland"})
+        assert (placed.country, placed.city, placed.model_pk) == ("NZ", "Auckland", None)

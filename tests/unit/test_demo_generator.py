@@ -22,7 +22,8 @@ from webapp.models import EventAction
 UNTIL = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 RETENTION = timedelta(days=365)
 ROW_KEYS = {"user", "action", "app", "context", "client_ip", "created", "expires", "brand",
-            "username", "user_pk"}
+            "username", "user_pk", "model_app", "model_name", "model_pk", "country", "city",
+            "request_id"}
 HTTP_REQUEST_KEYS = {"path", "method", "args", "user_agent", "request_id"}
 
 
@@ -89,6 +90,11 @@ def test_every_event_has_the_shape_record_gives_it(rows):
             assert (row["username"], row["user_pk"]) == (user["username"], user["pk"])
         assert set(context["http_request"]) == HTTP_REQUEST_KEYS
         assert len(context["http_request"]["request_id"]) == 32
+        assert row["request_id"] == context["http_request"]["request_id"]
+        assert row["country"] == context.get("geo", {}).get("country")
+        model = context.get("model", {})
+        assert (row["model_name"], row["model_pk"]) == (
+            model.get("model_name"), None if model.get("pk") is None else str(model["pk"]))
 
 
 def test_the_apps_are_the_ones_that_record_such_events(rows):

@@ -18,7 +18,7 @@ from webapp.demo import content
 from webapp.demo.changes import ChangeMaker
 from webapp.demo.cities import CITIES, HOSTING_CITIES, City
 from webapp.demo.world import DemoDirectory, DemoPlan, DemoUser
-from webapp.events.record import indexed_username
+from webapp.events.columns import indexed_columns
 from webapp.events.request_context import ANONYMOUS_USER
 from webapp.events.serialize import DEFAULT_BRAND
 from webapp.models import EventAction
@@ -189,11 +189,9 @@ class Scene:
         if city is not None:
             context["geo"] = city.geo
             context["asn"] = city.as_info
-        pk = user.get("pk")
         return {"user": user, "action": action, "app": app, "context": context,
                 "client_ip": address, "created": when, "expires": when + self.retention,
-                "brand": BRAND, "username": indexed_username(user, context),
-                "user_pk": pk if isinstance(pk, int) else None}
+                "brand": BRAND, **indexed_columns(user, context)}
 
     # --- who, where and when --------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db_types import utcnow
 from webapp.events import actor
+from webapp.events.columns import indexed_columns
 from webapp.events.geoip import enrich
 from webapp.events.request_context import normalise_ip, request_defaults, user_reference
 from webapp.events.retention import RetentionError, expiry_for, parse_retention
@@ -67,8 +68,7 @@ def record(
         created=when,
         expires=expiry_for(when, current_retention()),
         brand=dict(DEFAULT_BRAND),
-        username=indexed_username(user_dict, ctx),
-        user_pk=user_dict.get("pk") if isinstance(user_dict.get("pk"), int) else None,
+        **indexed_columns(user_dict, ctx),
     )
     session = db.session()
     session.add(event)
@@ -97,14 +97,6 @@ def _resolve_user(user: Any, request_user: dict[str, Any] | None, ctx: dict[str,
     if source:
         ctx.setdefault("source", source)
     return dict(actor.SYSTEM_USER)
-
-
-def indexed_username(user_dict: dict[str, Any], ctx: dict[str, Any]) -> str | None:
-    """The user's name, or for anonymous events the username they were about (failed logins)."""
-    if user_dict.get("is_anonymous") and isinstance(ctx.get("username"), str):
-        return ctx["username"][:255]
-    name = user_dict.get("username")
-    return str(name)[:255] if name else None
 
 
 def _caller_module() -> str:

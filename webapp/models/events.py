@@ -64,9 +64,10 @@ class EventAction(StrEnum):
 class Event(db.Model):
     """An audit, metrics or error event.
 
-    `username` and `user_pk` copy parts of the `user` JSON (and, for failed logins, the
-    username that was tried) into indexed columns, so filtering millions of rows by user
-    never has to scan JSON.
+    The columns after `brand` copy parts of the `user` and `context` JSON (the user, or for
+    failed logins the username tried; the affected object; the place; the request) into
+    indexed columns (see webapp.events.columns), so filtering millions of rows never has to
+    scan JSON.
     """
 
     __tablename__ = "events"
@@ -79,7 +80,11 @@ class Event(db.Model):
         sa.Index("ix_events_user_pk_created", "user_pk", "created", "event_uuid"),
         sa.Index("ix_events_client_ip_created", "client_ip", "created", "event_uuid"),
         sa.Index("ix_events_expires", "expires"),
-        sa.Index("ix_events_app", "app"),
+        sa.Index("ix_events_app_created", "app", "created", "event_uuid"),
+        sa.Index("ix_events_model_pk_created", "model_pk", "created", "event_uuid"),
+        sa.Index("ix_events_country_created", "country", "created", "event_uuid"),
+        sa.Index("ix_events_city_created", "city", "created", "event_uuid"),
+        sa.Index("ix_events_request_id", "request_id"),
     )
 
     event_uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
@@ -93,6 +98,12 @@ class Event(db.Model):
     brand: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     username: Mapped[str | None] = mapped_column(sa.String(255))
     user_pk: Mapped[int | None] = mapped_column(sa.Integer)
+    model_app: Mapped[str | None] = mapped_column(sa.String(100))
+    model_name: Mapped[str | None] = mapped_column(sa.String(100))
+    model_pk: Mapped[str | None] = mapped_column(sa.String(64))
+    country: Mapped[str | None] = mapped_column(sa.String(8))
+    city: Mapped[str | None] = mapped_column(sa.String(128))
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     @property
     def pk(self) -> str:
