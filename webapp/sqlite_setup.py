@@ -4,6 +4,7 @@
   deletes their tokens instead of leaving orphans.
 - `lower()` folds every letter, not only ASCII, so case-insensitive uniqueness and search
   treat "Émile" and "émile" as PostgreSQL does (SQLite's `ilike` is `lower() LIKE lower()`).
+- IPv6 networks can be matched in SQL, as PostgreSQL's `inet <<=` does (webapp.events.ip_match).
 """
 
 from __future__ import annotations
@@ -22,5 +23,9 @@ def _unicode_lower(value: Any) -> Any:
 @sa.event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # Imported here: this module loads with the extensions, before the events package.
+        from webapp.events.ip_match import SQLITE_FUNCTION, ip_in_network
+
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+        dbapi_connection.create_function(SQLITE_FUNCTION, 2, ip_in_network, deterministic=True)

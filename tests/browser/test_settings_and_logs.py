@@ -34,14 +34,15 @@ def test_logs_filter_by_action_without_reloading_and_open_an_event(page: Page, a
     sign_in(page, "admin", "wrong-password")
     sign_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/events/")
-    rows = page.locator("#event-table tbody tr")
+    rows = page.locator("#event-rows tr.herald-event-row")
     expect(rows).to_have_count(3)  # login, login_failed, and the admin's creation
 
-    page.get_by_label("Action").select_option("login_failed")
+    page.get_by_role("button", name="Any action").click()
+    page.get_by_label("login_failed", exact=True).check()
 
     expect(page).to_have_url(re.compile(r"action=login_failed"))
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("tried “admin”")
-    rows.first.get_by_role("link", name=re.compile("Details")).click()
+    rows.first.get_by_role("link", name=re.compile("Open the login_failed event")).click()
     expect(page.get_by_role("heading", name="login_failed")).to_be_visible()
     expect(page.locator("#event-json")).to_contain_text('"username": "admin"')

@@ -1,7 +1,8 @@
-"""Reading events: filters and keyset paging that stay fast on millions of rows.
+"""Reading events: keyset pages, bounded counts and the live tail, fast on millions of rows.
 
 Paging uses the (created, event_uuid) index with a cursor instead of OFFSET, whose cost grows
-with every page skipped.
+with every page skipped. Counts stop at a cap unless asked for the exact figure, so a page
+never counts the whole table.
 """
 
 from __future__ import annotations
@@ -12,33 +13,16 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from webapp.events.filters import BadQuery, EventFilter
 from webapp.events.sanitize import iso_utc
 from webapp.extensions import db
 from webapp.models import Event
 
-
-class BadQuery(ValueError):
-    """A filter or cursor from the query string that cannot be used; the message says why."""
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    action: str = ""
-    username: str = ""
-    client_ip: str = ""
-
-    def apply(self, query: sa.Select) -> sa.Select:
-        if self.action:
-            query = query.where(Event.action == self.action)
-        if self.username:
-            query = query.where(Event.username == self.username)
-        if self.client_ip:
-            query = query.where(Event.client_ip == self.client_ip)
-        return query
-
-    @property
-    def active(self) -> bool:
-        return any((self.action, self.username, self.client_ip))
+__all__ = ["BadQuery", "EventCount", "EventFilter", "EventPage", "count_events", "event_page",
+           "events_after", "get_event", "latest_events"]
+COUNT_CAP = 10_000
+TAIL_LIMIT = 100
+NEWEST_FIRST = (Event.created.desc(), Event.event_uuid.desc())
 
 
 @dataclass
@@ -47,21 +31,52 @@ class EventPage:
     next_cursor: str | None
     filters: EventFilter = field(default_factory=EventFilter)
 
+    @property
+    def newest_cursor(self) -> str:
+        """Where the live tail starts: the newest row shown, or now for an empty page."""
+        if self.events:
+            return encode_cursor(self.events[0])
+        return f"{iso_utc(datetime.now(UTC))}_{uuid.UUID(int=0).hex}"
+
+
+@dataclass(frozen=True)
+class EventCount:
+    value: int
+    capped: bool  # True: there are more than `value`
+
 
 def latest_events(limit: int = 10) -> list[Event]:
-    query = sa.select(Event).order_by(Event.created.desc(), Event.event_uuid.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(sa.select(Event).order_by(*NEWEST_FIRST).limit(limit)))
 
 
 def event_page(filters: EventFilter, cursor: str | None, size: int) -> EventPage:
     query = filters.apply(sa.select(Event))
     if cursor:
-        created, event_uuid = decode_cursor(cursor)
-        query = query.where(sa.tuple_(Event.created, Event.event_uuid) < (created, event_uuid))
-    query = query.order_by(Event.created.desc(), Event.event_uuid.desc()).limit(size + 1)
-    rows = list(db.session.scalars(query))
+        query = query.where(_key() < decode_cursor(cursor))
+    rows = list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(size + 1)))
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     return EventPage(events=rows[:size], next_cursor=next_cursor, filters=filters)
+
+
+def events_after(filters: EventFilter, cursor: str) -> list[Event]:
+    """The live tail: events newer than the newest one on screen, newest first, bounded."""
+    query = filters.apply(sa.select(Event)).where(_key() > decode_cursor(cursor))
+    return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(TAIL_LIMIT)))
+
+
+def count_events(filters: EventFilter, cap: int | None = COUNT_CAP) -> EventCount:
+    """How many events match, counting at most `cap + 1` rows (None: the exact figure)."""
+    matching = filters.apply(sa.select(sa.literal(1)).select_from(Event))
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+    if cap is not None and total > cap:
+        return EventCount(cap, capped=True)
+    return EventCount(total, capped=False)
+
+
+def _key() -> sa.Tuple:
+    return sa.tuple_(Event.created, Event.event_uuid)
 
 
 def encode_cursor(event: Event) -> str:

@@ -1,0 +1,15 @@
+// Expandable event rows: the toggle button shows or hides the details row below it and keeps
+// aria-expanded in step; htmx loads the details on the first open (hx-trigger="click once").
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.herald-expand");
+    if (!button) { return; }
+    var details = document.getElementById(button.getAttribute("aria-controls"));
+    if (!details) { return; }
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    details.hidden = !open;
+  });
+}());

@@ -1,0 +1,1 @@
+"""Seeing and taking away: the palette, volume aggregates, the map and exports."""
