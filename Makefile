@@ -31,6 +31,19 @@ $(VENDOR)/.stamp: node_modules/.stamp
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(VENDOR)/bootstrap-icons/
 	cp -r node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	# The map (webapp/reports/map_builder.py points folium here): Leaflet keeps images/ beside
+	# its css; the world outline is world-atlas's TopoJSON, decoded by topojson-client.
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster $(VENDOR)/leaflet.heat \
+		$(VENDOR)/topojson-client $(VENDOR)/world-atlas
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+		node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+		node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+		node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css \
+		$(VENDOR)/leaflet.markercluster/
+	cp node_modules/leaflet.heat/dist/leaflet-heat.js $(VENDOR)/leaflet.heat/
+	cp node_modules/topojson-client/dist/topojson-client.min.js $(VENDOR)/topojson-client/
+	cp node_modules/world-atlas/countries-110m.json $(VENDOR)/world-atlas/
 	touch $@
 
 $(INSTANCE)/secret_key:

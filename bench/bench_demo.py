@@ -9,12 +9,9 @@ generates the events and goes through SQLAlchemy.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -22,6 +19,7 @@ from time import perf_counter
 import sqlalchemy as sa
 
 from bench import Measurement, table
+from bench.datasets import quiet_event_log
 from webapp import create_app
 from webapp.demo import load_demo
 from webapp.demo.generator import generate
@@ -41,7 +39,7 @@ COLUMNS = ("event_uuid", "user", "action", "app", "context", "client_ip", "creat
 
 
 def run() -> list[Measurement]:
-    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp, _quiet_event_log():
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp, quiet_event_log():
         demo_rate, tuples = _demo(Path(tmp) / "demo.sqlite3")
         raw_rate = _raw(Path(tmp) / "raw.sqlite3", tuples)
     return [Measurement(f"flask demo: generate + insert {EVENTS:,} events", demo_rate,
@@ -89,16 +87,6 @@ def _as_tuple(row: Row) -> tuple:
 
 def _naive(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(" ")
-
-
-@contextmanager
-def _quiet_event_log() -> Iterator[None]:
-    """Creating the demo users logs one JSON line per audit event; not what a bench shows."""
-    logging.disable(logging.INFO)
-    try:
-        yield
-    finally:
-        logging.disable(logging.NOTSET)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from webapp.events.search import include_name as search_include_name
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
@@ -96,6 +98,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # the search index is DDL outside the models' metadata (webapp.events.search)
+            include_name=search_include_name,
             **conf_args
         )
 

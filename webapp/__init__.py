@@ -48,6 +48,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from webapp import audited_models, models  # noqa: F401 (tables and audit hooks, once)
+    from webapp.events import search  # noqa: F401 (the search index's DDL on the events table)
     from webapp.sessions import init_sessions
 
     db.init_app(app)
@@ -58,9 +59,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.views import auth, directory, events, health, overview, settings
+    from webapp.views import auth, directory, events, health, overview, reports, settings
 
-    for module in (auth, directory, events, health, overview, settings):
+    for module in (auth, directory, events, health, overview, reports, settings):
         app.register_blueprint(module.bp)
 
 

@@ -6,10 +6,14 @@ administration, so they are ignored.
 """
 
 from webapp.events.audit import Membership, register_audited
-from webapp.models import Group, Settings, Token, User
+from webapp.models import DataExport, Group, Settings, Token, User
 
 register_audited(User, secret=("password_hash",), ignore=("last_login",),
                  memberships=(Membership("groups", "users", owner_is_self=False),))
 register_audited(Group, memberships=(Membership("users", "users", owner_is_self=True),))
 register_audited(Token, secret=("key_hash",), ignore=("last_used",))
 register_audited(Settings)
+# An export's progress columns change as it runs: they are not administration, so only its
+# creation (what was asked, by whom) and its deletion are audit events.
+register_audited(DataExport, ignore=("status", "rows", "size", "file_name", "task_id",
+                                     "message", "finished_at"))

@@ -20,11 +20,15 @@ from webapp.db_types import utcnow
 from webapp.demo import load_demo
 from webapp.events import acting_as
 from webapp.events.record import current_retention
+from webapp.events.rollups import refresh_rollups
+from webapp.events.search import rebuild_search_index
 from webapp.extensions import db
+from webapp.log_setup import held_event_lines
 from webapp.system_settings import get_settings
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 scheduler_cli = AppGroup("scheduler", help="Run periodic jobs.")
+search_cli = AppGroup("search", help="The free-text search index of events.")
 
 
 def register_cli(app: Flask) -> None:
@@ -32,30 +36,53 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(search_cli)
 
 
 @click.command("bootstrap")
 @with_appcontext
 def bootstrap() -> None:
     """Create the first administrator, the admins group and default settings (once)."""
-    with acting_as(source="cli:bootstrap"):
+    config = current_app.config
+    password = config["BOOTSTRAP_PASSWORD"] or secrets.token_urlsafe(12)
+    with held_event_lines() as held, acting_as(source="cli:bootstrap"):
         get_settings()
-        if any_user_exists():
-            db.session.commit()
-            click.echo("Herald is already bootstrapped; nothing changed.")
-            return
-        config = current_app.config
-        password = config["BOOTSTRAP_PASSWORD"] or secrets.token_urlsafe(12)
-        admin = create_user("admin", email=config["BOOTSTRAP_EMAIL"], password=password,
-                            is_superuser=True, name="Herald administrator")
-        ensure_admins_group(admin)
-        if config["BOOTSTRAP_TOKEN"]:
-            create_token(admin, identifier="bootstrap-token", key=str(config["BOOTSTRAP_TOKEN"]),
-                         description="Created by flask bootstrap from HERALD_BOOTSTRAP_TOKEN")
+        created = not any_user_exists()
+        if created:
+            admin = create_user("admin", email=config["BOOTSTRAP_EMAIL"], password=password,
+                                is_superuser=True, name="Herald administrator")
+            ensure_admins_group(admin)
+            if config["BOOTSTRAP_TOKEN"]:
+                create_token(admin, identifier="bootstrap-token",
+                             key=str(config["BOOTSTRAP_TOKEN"]),
+                             description="Created by flask bootstrap from HERALD_BOOTSTRAP_TOKEN")
         db.session.commit()
-    click.echo("Created the administrator account.")
-    if not config["BOOTSTRAP_PASSWORD"]:
-        click.echo(f"  Sign in as: admin   password: {password}   (shown only this once)")
+    if not created:
+        click.echo("Herald is already bootstrapped; nothing changed.")
+        return
+    click.echo(f"Created the administrator account. {_recorded(held)}")
+    if config["BOOTSTRAP_PASSWORD"]:
+        click.echo(_boxed(["Sign in to Herald as the administrator:", "",
+                           "  username: admin",
+                           "  password: the one in HERALD_BOOTSTRAP_PASSWORD"]))
+    else:
+        click.echo(_boxed(["Sign in to Herald as the administrator:", "",
+                           "  username: admin", f"  password: {password}", "",
+                           "Shown only this once: keep it, or change it after signing in."]))
+
+
+def _recorded(held: list[str]) -> str:
+    """What an interactive command says instead of printing its events' JSON lines."""
+    count = len(held)
+    return f"Recorded {count} event{'' if count == 1 else 's'} (Events > Logs lists them)."
+
+
+def _boxed(lines: list[str]) -> str:
+    """Lines in a plain ASCII box (any terminal shows it), with a blank line before it."""
+    width = max(len(line) for line in lines) + 4
+    rule = "+" + "-" * width + "+"
+    body = [f"|  {line.ljust(width - 4)}  |" for line in lines]
+    return "\n".join(["", rule, *body, rule])
 
 
 @users_cli.command("create")
@@ -65,7 +92,7 @@ def bootstrap() -> None:
 @click.option("--superuser", is_flag=True, help="Make the user an administrator.")
 def create_user_command(username: str, email: str, password: str, superuser: bool) -> None:
     """Create a user account."""
-    with acting_as(source="cli:users create"):
+    with held_event_lines() as held, acting_as(source="cli:users create"):
         try:
             user = create_user(username, email=email, password=password, is_superuser=superuser)
         except AccountError as exc:
@@ -73,7 +100,8 @@ def create_user_command(username: str, email: str, password: str, superuser: boo
         if superuser:
             ensure_admins_group(user)
         db.session.commit()
-    click.echo(f"Created user {username}{' (administrator)' if superuser else ''}.")
+    click.echo(f"Created user {username}{' (administrator)' if superuser else ''}. "
+               f"{_recorded(held)}")
 
 
 @scheduler_cli.command("run")
@@ -118,7 +146,7 @@ def _window_end(_ctx: click.Context, _param: click.Parameter, value: datetime | 
 def demo(count: int, days: int, seed: int | None, until: datetime) -> None:
     """Add realistic demo events: sign-ins from around the world, attacks, admin changes."""
     seed = secrets.randbelow(1_000_000) if seed is None else seed
-    with acting_as(source="cli:demo"):
+    with held_event_lines(), acting_as(source="cli:demo"):
         if current_retention().days < days:
             click.echo(f"Note: the event retention is shorter than {days} days, so the oldest "
                        "demo events expire at the next cleanup.")
@@ -127,3 +155,13 @@ def demo(count: int, days: int, seed: int | None, until: datetime) -> None:
     click.echo(f"Added {result.events:,} events in {result.seconds:.1f} s "
                f"({result.rate:,.0f} events/s), seed {seed}; "
                f"{result.new_users} new demo users.")
+    # Counted now rather than by the first Overview load (seconds at a million events).
+    click.echo(f"Overview roll-ups: {refresh_rollups()}")
+
+
+@search_cli.command("rebuild")
+def rebuild_search() -> None:
+    """Build the search index again from every event (run it after a SQLite VACUUM)."""
+    with db.engine.begin() as connection:
+        rebuild_search_index(connection)
+    click.echo("Rebuilt the search index.")

@@ -34,7 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "herald@localhost",
+    # Online tiles under the map, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" (the
+    # bundled world outline is always drawn); the attribution the tile provider asks for.
     "MAP_TILES_URL": None,
+    "MAP_TILES_ATTRIBUTION": None,
     "BOOTSTRAP_EMAIL": "admin@localhost",
     "BOOTSTRAP_PASSWORD": None,
     "BOOTSTRAP_TOKEN": None,
@@ -52,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 50,
+    "EXPORT_FOLDER": None,  # background export files; default: exports/ in the instance folder
 }
 
 

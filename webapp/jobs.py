@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webapp.events.maintenance import delete_expired
+from webapp.events.rollups import refresh_rollups
+from webapp.reports.export_jobs import delete_expired_exports
 
 
 @dataclass(frozen=True)
@@ -22,4 +24,7 @@ def cleanup_expired_events() -> str:
 
 JOBS: tuple[Job, ...] = (
     Job("retention_cleanup", "Delete events past their retention", 300, cleanup_expired_events),
+    Job("export_cleanup", "Delete export files past their retention", 300,
+        delete_expired_exports),
+    Job("event_rollups", "Count closed hours of events for the Overview", 300, refresh_rollups),
 )

@@ -14,6 +14,7 @@ from webapp.events import record
 from webapp.events.filters import parse_filters
 from webapp.events.queries import count_events, encode_cursor, event_page, events_after
 from webapp.extensions import db
+from webapp.views.events import logs as logs_view
 
 HTMX = {"HX-Request": "true"}
 
@@ -126,7 +127,10 @@ def test_links_keep_every_filter(app, admin_client, world):
     link = (older.group(1) or older.group(2)).replace("&amp;", "&")
     assert "action=login&action=login_failed&app=tests.world" in link and "start=2" in link
     second = admin_client.get(link).text
-    assert "2–2 of 3 events" in " ".join(second.split())
+    counted = re.search(r'id="event-count"[^>]*hx-get="([^"]+)"', second).group(1)
+    assert "start=2&amp;shown=1" in counted and "app=tests.world" in counted
+    assert "2–2 of 3 events" in " ".join(
+        admin_client.get(counted.replace("&amp;", "&"), headers=HTMX).text.split())
 
 
 def test_counts_stop_at_the_cap_and_the_exact_figure_comes_on_demand(app, admin_client, world):
@@ -135,11 +139,28 @@ def test_counts_stop_at_the_cap_and_the_exact_figure_comes_on_demand(app, admin_
         assert count_events(everything, cap=3).value == 3
         assert count_events(everything, cap=3).capped
         assert count_events(everything, cap=None).value == 5
-    page = admin_client.get("/events/?app=tests.world").text
-    assert "1–5 of 5 events" in " ".join(page.split())
-    exact = admin_client.get("/events/count?action=login&app=tests.world&start=1&shown=2",
-                             headers=HTMX)
+    bounded = admin_client.get("/events/count?app=tests.world&start=1&shown=5", headers=HTMX)
+    assert "1–5 of 5 events" in " ".join(bounded.text.split())
+    exact = admin_client.get("/events/count?action=login&app=tests.world&start=1&shown=2"
+                             "&exact=1", headers=HTMX)
     assert "1–2 of 2 events" in " ".join(exact.text.split())
+
+
+def test_a_capped_count_offers_the_exact_figure(admin_client, world, monkeypatch):
+    monkeypatch.setattr(logs_view, "COUNT_CAP", 3)
+    capped = admin_client.get("/events/count?app=tests.world&start=1&shown=2").text
+    assert "1–2 of 3+ events" in " ".join(capped.split())
+    assert 'id="exact-count"' in capped and "exact=1" in capped
+
+
+def test_a_search_alone_is_counted_in_the_index_and_agrees_with_the_rows(app, admin_client,
+                                                                          world):
+    with app.app_context():
+        alone = parse_filters(_Args(q="Berlin")).filter
+        assert alone.only_search
+        assert not parse_filters(_Args(q="Berlin", username="alice")).filter.only_search
+        assert count_events(alone).value == 1
+        assert count_events(alone, cap=None).value == 1
 
 
 def test_the_live_tail_returns_only_newer_matching_events(app, admin_client, world):

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 
 from webapp import create_app
 from webapp.config import config_for_tests
+from webapp.events.search import include_name
 from webapp.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -52,7 +53,7 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str):
 
     with app.app_context():
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection)
+            context = MigrationContext.configure(connection, opts={"include_name": include_name})
             differences = compare_metadata(context, db.metadata)
             current = context.get_current_revision()
             tables = set(sa.inspect(connection).get_table_names())

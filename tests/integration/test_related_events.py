@@ -18,10 +18,10 @@ from webapp.events.related import LIMIT, WINDOW, offset, related_events
 from webapp.extensions import db
 from webapp.models import Event
 
-BOB = {"pk": 5, "username": "bob", "email": "bob@example.com"}
-CAROL = {"pk": 6, "username": "carol", "email": "carol@example.com"}
+BOB = {"pk": 10_005, "username": "bob", "email": "bob@example.com"}
+CAROL = {"pk": 10_006, "username": "carol", "email": "carol@example.com"}
 ANONYMOUS = {"username": "AnonymousUser", "email": "", "is_anonymous": True}
-USER_7 = {"pk": 7, "app": "herald", "name": "dana", "model_name": "user"}
+USER_7 = {"pk": 10_007, "app": "herald", "name": "dana", "model_name": "user"}
 
 
 def add(action: str = "login", *, user: dict[str, Any] | None = None, when: datetime,
@@ -94,7 +94,7 @@ def test_object_history_shows_the_previous_and_next_change(app, admin_client):
     with app.app_context():
         changes = [add("model_updated", when=now + timedelta(minutes=n), model=USER_7)
                    for n in (0, 5, 5, 9)]  # two at the same instant: the uuid breaks the tie
-        token_7 = {"pk": 7, "app": "herald", "name": "ci", "model_name": "token"}
+        token_7 = {"pk": 10_007, "app": "herald", "name": "ci", "model_name": "token"}
         add("model_deleted", when=now + timedelta(minutes=6), model=token_7)
         ordered = sorted(changes, key=lambda e: (e.created, e.event_uuid))
         for index, event in enumerate(ordered):
@@ -113,7 +113,7 @@ def test_object_history_shows_the_previous_and_next_change(app, admin_client):
     url = urlsplit(Markup(link).unescape())
     assert url.path == "/events/"
     assert parse_qs(url.query) == {"model_app": ["herald"], "model_name": ["user"],
-                                   "model_pk": ["7"]}
+                                   "model_pk": ["10007"]}
 
 
 def test_every_list_is_bounded_and_the_user_list_keeps_the_closest(app):

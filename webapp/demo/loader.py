@@ -26,6 +26,7 @@ from webapp.demo.world import DemoDirectory, DemoGroup, DemoPlan, DemoUser
 from webapp.events.record import current_retention
 from webapp.events.request_context import user_reference
 from webapp.events.sanitize import model_reference
+from webapp.events.search import bulk_indexing
 from webapp.extensions import db
 from webapp.models import Event, Group, User
 
@@ -57,7 +58,8 @@ def load_demo(count: int, *, days: int, until: datetime, seed: int,
         for chunk in _chunks(generate(plan, directory), CHUNK):
             for row in chunk:
                 row["event_uuid"] = uuid.uuid4()
-            db.session.execute(insert, chunk)
+            with bulk_indexing(db.session):
+                db.session.execute(insert, chunk)
             db.session.commit()
             progress(len(chunk))
     return LoadResult(count, new_users, perf_counter() - started)

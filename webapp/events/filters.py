@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from webapp.events.errors import BadQuery
 from webapp.events.ip_match import IPMatchError, Network, ip_condition, parse_ip_or_network
+from webapp.events.search import parse_search, search_condition
 from webapp.models import Event, EventAction
 
 MAX_TEXT = 255
@@ -33,10 +35,6 @@ TEXT_COLUMNS: dict[str, sa.orm.InstrumentedAttribute[Any]] = {
     "model_name": Event.model_name, "model_pk": Event.model_pk, "city": Event.city,
 }
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-
-
-class BadQuery(ValueError):
-    """A filter or cursor from the query string that cannot be used; the message says why."""
 
 
 class QueryArgs(Protocol):
@@ -83,8 +81,6 @@ class EventFilter:
         if until is not None:
             found.append(Event.created < until)
         if self.q:
-            from webapp.events.search import search_condition
-
             found.append(search_condition(self.q))
         return found
 
@@ -100,6 +96,23 @@ class EventFilter:
     @property
     def active(self) -> bool:
         return bool(self.source)
+
+    @property
+    def only_search(self) -> bool:
+        """Whether the filter is free text and nothing else (its count comes from the index)."""
+        return bool(self.q) and [name for name, _ in self.source] == ["q"]
+
+    @property
+    def only_actions_and_time(self) -> bool:
+        """Whether hourly per-action counts can answer this filter (charts use roll-ups)."""
+        return not any(getattr(self, name) for name in (*TEXT_COLUMNS, "country", "q")) \
+            and self.client_ip is None
+
+    def with_actions(self, *actions: str) -> EventFilter:
+        """The same view narrowed to these actions (a chart's legend and bars link here)."""
+        others = tuple(pair for pair in self.source if pair[0] != "action")
+        return replace(self, actions=actions,
+                       source=(*(("action", action) for action in actions), *others))
 
     def query_args(self, **extra: Any) -> list[tuple[str, str]]:
         """The filter as query-string pairs (plus `extra`), for links that keep the view."""
@@ -176,9 +189,7 @@ def parse_moment(text: str) -> datetime:
 
 
 def _parse_search(text: str) -> str:
-    from webapp.events.search import search_condition
-
-    search_condition(text)  # raises BadQuery for text that cannot be searched
+    parse_search(text)  # raises BadQuery for text that cannot be searched
     return text
 
 

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from webapp.events.filters import BadQuery, EventFilter
+from webapp.events.errors import BadQuery
+from webapp.events.filters import EventFilter
 from webapp.events.sanitize import iso_utc
+from webapp.events.search import count_matches
 from webapp.extensions import db
 from webapp.models import Event
 
@@ -66,13 +68,19 @@ def events_after(filters: EventFilter, cursor: str) -> list[Event]:
 
 def count_events(filters: EventFilter, cap: int | None = COUNT_CAP) -> EventCount:
     """How many events match, counting at most `cap + 1` rows (None: the exact figure)."""
-    matching = filters.apply(sa.select(sa.literal(1)).select_from(Event))
-    if cap is not None:
-        matching = matching.limit(cap + 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+    total = count_matches(filters.q, cap) if filters.only_search else None
+    if total is None:
+        total = _count_rows(filters, cap)
     if cap is not None and total > cap:
         return EventCount(cap, capped=True)
     return EventCount(total, capped=False)
+
+
+def _count_rows(filters: EventFilter, cap: int | None) -> int:
+    matching = filters.apply(sa.select(sa.literal(1)).select_from(Event))
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
 
 
 def _key() -> sa.Tuple:

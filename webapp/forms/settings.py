@@ -1,10 +1,13 @@
-"""System settings form."""
+"""System settings forms: each card on the Settings page posts its own form."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from webapp.events.retention import RetentionError, parse_retention
+
+#: Beyond this a "stream" would hold a request open for minutes: use the background.
+MAX_STREAM_LIMIT = 10_000_000
 
 
 class RetentionForm(FlaskForm):
@@ -19,7 +22,32 @@ class RetentionForm(FlaskForm):
     submit = SubmitField("Save")
 
     def validate_event_retention(self, field: StringField) -> None:
-        try:
-            parse_retention(field.data)
-        except RetentionError as exc:
-            raise ValidationError(str(exc)) from exc
+        _check_retention(field)
+
+
+class ExportSettingsForm(FlaskForm):
+    """How big an export may be before it runs in the background, and how long files stay."""
+
+    export_stream_limit = IntegerField(
+        "Download at once up to",
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_STREAM_LIMIT)],
+        description="Exports of at most this many events download straight away; larger ones "
+                    "run in the background and appear under Events › Reports.",
+    )
+    export_retention = StringField(
+        "Keep export files for",
+        validators=[DataRequired(), Length(max=200)],
+        description="How long background export files (and the list of exports) are kept, "
+                    "e.g. days=7. The cleanup job deletes them afterwards.",
+    )
+    submit_exports = SubmitField("Update export settings")
+
+    def validate_export_retention(self, field: StringField) -> None:
+        _check_retention(field)
+
+
+def _check_retention(field: StringField) -> None:
+    try:
+        parse_retention(field.data)
+    except RetentionError as exc:
+        raise ValidationError(str(exc)) from exc

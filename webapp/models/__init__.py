@@ -2,6 +2,8 @@
 
 from webapp.models.directory import Group, Token, User, UserType, group_membership
 from webapp.models.events import Event, EventAction
+from webapp.models.reports import DataExport, ExportFormat, ExportStatus  # noqa: F401
+from webapp.models.rollups import EventRollup, EventRollupHour, RollupDimension
 from webapp.models.system import (
     DEFAULT_EVENT_RETENTION,
     BackgroundTask,
@@ -15,8 +17,11 @@ __all__ = [
     "BackgroundTask",
     "Event",
     "EventAction",
+    "EventRollup",
+    "EventRollupHour",
     "Group",
     "JobRun",
+    "RollupDimension",
     "SchedulerLease",
     "Settings",
     "Token",

@@ -11,6 +11,9 @@ from webapp.db_types import UTCDateTime, utcnow
 from webapp.extensions import db
 
 DEFAULT_EVENT_RETENTION = "days=365"
+#: Exports up to this many events stream at once; larger ones run in the background.
+DEFAULT_EXPORT_STREAM_LIMIT = 100_000
+DEFAULT_EXPORT_RETENTION = "days=7"
 
 
 class Settings(db.Model):
@@ -21,6 +24,10 @@ class Settings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, default=SINGLETON_ID)
     event_retention: Mapped[str] = mapped_column(sa.String(200), default=DEFAULT_EVENT_RETENTION)
+    export_stream_limit: Mapped[int] = mapped_column(default=DEFAULT_EXPORT_STREAM_LIMIT,
+                                                     server_default=str(DEFAULT_EXPORT_STREAM_LIMIT))
+    export_retention: Mapped[str] = mapped_column(sa.String(200), default=DEFAULT_EXPORT_RETENTION,
+                                                  server_default=DEFAULT_EXPORT_RETENTION)
 
     @property
     def pk(self) -> int:

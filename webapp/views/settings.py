@@ -1,4 +1,5 @@
-"""System > Settings: retention, re-applying it, and a read-only view of the configuration."""
+"""System > Settings: retention, re-applying it, export limits, and a read-only view of the
+configuration. Each card posts its own form; the page re-renders the other one unbound."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from webapp.background import abandon_if_stale, running_task, start_task
 from webapp.events.maintenance import reapply_retention
 from webapp.events.retention import parse_retention
 from webapp.extensions import db
-from webapp.forms.settings import RetentionForm
+from webapp.forms.settings import ExportSettingsForm, RetentionForm
 from webapp.lookups import get_or_404
 from webapp.models import BackgroundTask
 from webapp.system_settings import configuration_summary, get_settings
@@ -27,9 +28,26 @@ def index():
         db.session.commit()
         flash("Settings saved. New events use the new retention.", "success")
         return redirect(url_for("settings.index"))
+    return _render(form=form, export_form=ExportSettingsForm(formdata=None, obj=settings))
+
+
+@bp.post("/exports")
+def save_exports():
+    settings = get_settings()
+    export_form = ExportSettingsForm(obj=settings)
+    if export_form.validate_on_submit():
+        settings.export_stream_limit = export_form.export_stream_limit.data
+        settings.export_retention = export_form.export_retention.data.strip()
+        db.session.commit()
+        flash("Export settings saved.", "success")
+        return redirect(url_for("settings.index"))
+    return _render(form=RetentionForm(formdata=None, obj=settings), export_form=export_form)
+
+
+def _render(**forms):
     db.session.commit()  # the settings row, if get_settings() just created it
-    return render_template("settings/index.html", form=form, summary=configuration_summary(),
-                           task=running_task(REAPPLY_KIND))
+    return render_template("settings/index.html", summary=configuration_summary(),
+                           task=running_task(REAPPLY_KIND), **forms)
 
 
 @bp.post("/retention/reapply")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
-from webapp.views.events import event_page, logs  # noqa: E402,F401 (routes on bp)
+from webapp.views.events import event_page, logs, map  # noqa: E402,F401 (routes on bp)

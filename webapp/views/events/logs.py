@@ -8,44 +8,44 @@ a reload or a shared link gets the whole page, the same view.
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_htmx import make_response as htmx_response
 
-from webapp.events.filters import KNOWN_ACTIONS, PERIOD_LABELS, ParsedFilters, parse_filters
+from webapp.events.filters import ParsedFilters, parse_filters
 from webapp.events.queries import (
+    COUNT_CAP,
     BadQuery,
     count_events,
     encode_cursor,
     event_page,
     events_after,
 )
-from webapp.extensions import htmx
-from webapp.reports.palette import grouped
+from webapp.reports.volume import volume_chart
 from webapp.views.events import bp
-
-FILTER_FIELDS = ("action", "q", "period", "since", "until", "username", "client_ip", "app",
-                 "country", "city", "model_app", "model_name", "model_pk")
+from webapp.views.events.filtering import filtered_view, form_context
 
 
 @bp.get("/")
 def index():
     parsed = parse_filters(request.args)
-    if _wants_fragment() and parsed.errors:
-        response = htmx_response(render_template("events/_filter_errors.html", parsed=parsed,
-                                                 filter_fields=FILTER_FIELDS),
-                                 reswap="none", push_url=False)
-    else:
-        response = current_app.make_response(_render_logs(parsed))
-    response.vary.add("HX-Request")
-    return response
+    return filtered_view(parsed, lambda fragment: _render_logs(parsed, fragment))
 
 
 @bp.get("/count")
-def exact_count():
-    """The exact number of matching events, on demand (it may scan many rows)."""
+def count():
+    """How many events match, fetched after the table: bounded ("10,000+"), or with
+    exact=1 the exact figure, which the reader asks for (it may read many rows)."""
     parsed = parse_filters(request.args)
-    return render_template("events/_count.html", count=count_events(parsed.filter, cap=None),
+    cap = None if request.args.get("exact") == "1" else COUNT_CAP
+    return render_template("events/_count.html", count=count_events(parsed.filter, cap=cap),
                            filters=parsed.filter, start=_number("start", 1),
                            shown=_number("shown", 0))
+
+
+@bp.get("/chart")
+def chart():
+    """The volume chart for the filter, fetched after the table so it never slows the page."""
+    parsed = parse_filters(request.args)
+    return render_template("reports/_volume_chart.html", chart=volume_chart(parsed.filter),
+                           filters=parsed.filter, chart_endpoint="events.index")
 
 
 @bp.get("/tail")
@@ -62,7 +62,7 @@ def tail():
                            cursor=encode_cursor(events[0]))
 
 
-def _render_logs(parsed: ParsedFilters) -> str:
+def _render_logs(parsed: ParsedFilters, fragment: bool) -> str:
     size = current_app.config["PAGE_SIZE"]
     error = None
     cursor = request.args.get("before")
@@ -72,21 +72,9 @@ def _render_logs(parsed: ParsedFilters) -> str:
         error, cursor = str(exc), None
         page = event_page(parsed.filter, None, size)
     start = _number("start", 1) if cursor else 1
-    template = "events/_results.html" if _wants_fragment() else "events/index.html"
-    return render_template(template, page=page, parsed=parsed, error=error, start=start,
-                           count=count_events(parsed.filter), on_first_page=cursor is None,
-                           action_groups=_action_groups(parsed), periods=PERIOD_LABELS,
-                           filter_fields=FILTER_FIELDS)
-
-
-def _action_groups(parsed: ParsedFilters) -> dict[str, list[str]]:
-    """The picker's actions: every known one, plus custom ones named in the URL."""
-    custom = [action for action in parsed.typed["action"] if action not in KNOWN_ACTIONS]
-    return grouped([*KNOWN_ACTIONS, *dict.fromkeys(custom)])
-
-
-def _wants_fragment() -> bool:
-    return bool(htmx) and not htmx.history_restore_request
+    template = "events/_results.html" if fragment else "events/index.html"
+    return render_template(template, page=page, error=error, start=start,
+                           on_first_page=cursor is None, **form_context(parsed))
 
 
 def _number(name: str, default: int) -> int:
