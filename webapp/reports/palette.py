@@ -7,6 +7,7 @@ a badge is readable whatever its colour. A colour means the same action everywhe
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import cache
 
@@ -46,6 +47,11 @@ ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Custom actions are many and unknown in advance: each takes one of these purples and pinks
+#: (Tol's muted and vibrant sets), always the same one for the same name.
+CUSTOM_SHADES = ("#AA4499", "#882255", "#CC6677", "#EE3377", "#994455", "#EE99AA", "#AA3377")
+
+
 @dataclass(frozen=True)
 class Swatch:
     action: str
@@ -57,9 +63,11 @@ class Swatch:
 @cache
 def swatch(action: str) -> Swatch:
     category, colour = ACTIONS.get(action, (None, None))
-    if category is None:
-        category = CUSTOM if action.startswith(A.CUSTOM_PREFIX) else SYSTEM
-        colour = CATEGORY_COLOURS[category]
+    if category is None and action.startswith(A.CUSTOM_PREFIX):
+        category = CUSTOM
+        colour = CUSTOM_SHADES[zlib.crc32(action.encode()) % len(CUSTOM_SHADES)]
+    elif category is None:
+        category, colour = SYSTEM, CATEGORY_COLOURS[SYSTEM]
     return Swatch(action, category, colour, _text_on(colour))
 
 
