@@ -24,7 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.events.filters import BadQuery, EventFilter
+from webapp.events.errors import BadQuery
+from webapp.events.filters import EventFilter
 from webapp.events.queries import NEWEST_FIRST
 from webapp.events.serialize import event_to_dict
 from webapp.extensions import db

@@ -25,7 +25,8 @@ from flask_htmx.responses import HTMXResponseStopPolling
 from flask_login import current_user
 
 from webapp.db_types import utcnow
-from webapp.events.filters import BadQuery, parse_filters
+from webapp.events.errors import BadQuery
+from webapp.events.filters import parse_filters
 from webapp.extensions import htmx
 from webapp.lookups import get_or_404
 from webapp.models import DataExport, ExportFormat, ExportStatus
