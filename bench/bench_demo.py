@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from bench import Measurement, table
 from bench.datasets import quiet_event_log
 from webapp import create_app
+from webapp.core.extensions import db
 from webapp.demo import load_demo
 from webapp.demo.generator import generate
 from webapp.demo.loader import CHUNK, SQLITE_CACHE_KIB, ensure_directory
 from webapp.demo.scenarios import Row
 from webapp.demo.world import DemoPlan
 from webapp.events.record import current_retention
-from webapp.extensions import db
 from webapp.models import Event
 
 EVENTS = 200_000

@@ -24,10 +24,10 @@ import sqlalchemy as sa
 
 from bench import Measurement, table
 from bench.datasets import demo_app, quiet_event_log, signed_in_client
+from webapp.core.extensions import db
 from webapp.events.audit import audit_suppressed
-from webapp.extensions import db
 from webapp.models import DataExport, Event
-from webapp.system_settings import get_settings
+from webapp.system.system_settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The export's own query (webapp.reports.export), as one statement for the shell.

@@ -20,7 +20,7 @@ from flask import Flask
 from bench import Measurement, table
 from bench.bench_logs import _page, _raw
 from bench.datasets import UNTIL, demo_app, quiet_event_log, signed_in_client
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Event
 
 TARGET_EVENTS = 100_000

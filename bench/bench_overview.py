@@ -26,11 +26,11 @@ import sqlalchemy as sa
 from bench import Measurement, table
 from bench.datasets import quiet_event_log
 from webapp import create_app
-from webapp.accounts import create_user
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.demo import load_demo
+from webapp.directory.accounts import create_user
 from webapp.events.overview_stats import _CACHE_KEY, CACHE_SECONDS, overview_stats
-from webapp.extensions import db
 from webapp.models import EventRollup, EventRollupHour, User
 
 EVENTS = 1_000_000

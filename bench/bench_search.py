@@ -26,6 +26,7 @@ from flask import Flask
 from bench import Measurement, table
 from bench.datasets import UNTIL, demo_app, quiet_event_log
 from webapp import create_app
+from webapp.core.extensions import db
 from webapp.demo import load_demo
 from webapp.events import record
 from webapp.events.search import (
@@ -37,7 +38,6 @@ from webapp.events.search import (
     parse_search,
     search_condition,
 )
-from webapp.extensions import db
 from webapp.models import Event
 
 SEARCHES = 15

@@ -23,10 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from webapp import create_app
-from webapp.accounts import create_user
+from webapp.core.extensions import db
 from webapp.demo import load_demo
+from webapp.directory.accounts import create_user
 from webapp.events import search
-from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).parent / ".cache"

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from tests.factories import make_user
 from tests.helpers import login
 from webapp import create_app
-from webapp.background import wait_for_tasks
-from webapp.config import config_for_tests
-from webapp.extensions import db
+from webapp.core.config import config_for_tests
+from webapp.core.extensions import db
+from webapp.system.background import wait_for_tasks
 
 ADMIN_PASSWORD = "admin-password-123"
 USER_PASSWORD = "user-password-123"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from webapp.accounts import create_token, create_user
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.directory.accounts import create_token, create_user
 from webapp.events import record
-from webapp.extensions import db
 from webapp.models import Event, Token, User
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Event
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

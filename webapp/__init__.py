@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.config import load_config
-from webapp.extensions import csrf, db, htmx, migrate
+from webapp.core.config import load_config
+from webapp.core.extensions import csrf, db, htmx, migrate
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -23,10 +23,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
     from webapp.cli import register_cli
-    from webapp.errors import register_error_handlers
+    from webapp.core.log_setup import configure_logging
     from webapp.events.geoip import init_geoip
-    from webapp.log_setup import configure_logging
-    from webapp.template_helpers import register_template_helpers
+    from webapp.web.errors import register_error_handlers
+    from webapp.web.template_helpers import register_template_helpers
 
     configure_logging(quiet=app.testing)
     init_geoip(app)
@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     if app.config["SCHEDULER"] and not app.testing:
-        from webapp.scheduler import start_in_process
+        from webapp.system.scheduler import start_in_process
 
         start_in_process(app)
     return app
@@ -47,9 +47,12 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import audited_models, models  # noqa: F401 (tables and audit hooks, once)
-    from webapp.events import search  # noqa: F401 (the search index's DDL on the events table)
-    from webapp.sessions import init_sessions
+    from webapp import models  # noqa: F401 (tables, once)
+    from webapp.directory.sessions import init_sessions
+    from webapp.events import (
+        audited_models,  # noqa: F401 (audit hooks, once)
+        search,  # noqa: F401 (the search index's DDL on the events table)
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -66,9 +69,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from webapp.directory.token_auth import authenticate_request
     from webapp.events.request_context import request_id
-    from webapp.security import add_security_headers, enforce_access, reject_nul_characters
-    from webapp.token_auth import authenticate_request
+    from webapp.web.security import add_security_headers, enforce_access, reject_nul_characters
 
     @app.before_request
     def _assign_request_id() -> None:

@@ -9,22 +9,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from webapp.accounts import (
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.core.log_setup import held_event_lines
+from webapp.demo import load_demo
+from webapp.directory.accounts import (
     AccountError,
     any_user_exists,
     create_token,
     create_user,
     ensure_admins_group,
 )
-from webapp.db_types import utcnow
-from webapp.demo import load_demo
 from webapp.events import acting_as
 from webapp.events.record import current_retention
 from webapp.events.rollups import refresh_rollups
 from webapp.events.search import rebuild_search_index
-from webapp.extensions import db
-from webapp.log_setup import held_event_lines
-from webapp.system_settings import get_settings
+from webapp.system.system_settings import get_settings
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 scheduler_cli = AppGroup("scheduler", help="Run periodic jobs.")
@@ -107,7 +107,7 @@ def create_user_command(username: str, email: str, password: str, superuser: boo
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
     """Run the periodic jobs in this process until stopped (the production set-up)."""
-    from webapp.scheduler import build_scheduler
+    from webapp.system.scheduler import build_scheduler
 
     scheduler, runner = build_scheduler(current_app._get_current_object(), blocking=True)
     click.echo(f"Scheduler running as {runner.lease.holder}; Ctrl+C stops it.")

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 05:05:17.176317
 from alembic import op
 import sqlalchemy as sa
 
-import webapp.db_types
+import webapp.core.db_types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -27,9 +27,9 @@ def upgrade():
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
-    sa.Column('started_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_background_tasks'))
     )
     with op.batch_alter_table('background_tasks', schema=None) as batch_op:
@@ -42,8 +42,8 @@ def upgrade():
     sa.Column('app', sa.String(length=255), nullable=False),
     sa.Column('context', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('client_ip', sa.String(length=45), nullable=True),
-    sa.Column('created', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('brand', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('username', sa.String(length=255), nullable=True),
     sa.Column('user_pk', sa.Integer(), nullable=True),
@@ -76,8 +76,8 @@ def upgrade():
 
     op.create_table('job_runs',
     sa.Column('job_id', sa.String(length=100), nullable=False),
-    sa.Column('started_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
@@ -86,8 +86,8 @@ def upgrade():
     op.create_table('scheduler_lease',
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('expires_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acquired_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
     )
     op.create_table('settings',
@@ -107,9 +107,9 @@ def upgrade():
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('path', sa.String(length=255), nullable=False),
     sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('date_joined', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('password_change_date', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_login', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_joined', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('password_change_date', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_login', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username')),
     sa.UniqueConstraint('uuid', name=op.f('uq_users_uuid')),
@@ -133,9 +133,9 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('intent', sa.String(length=40), nullable=False),
-    sa.Column('created', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used', webapp.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used', webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tokens')),
     sa.UniqueConstraint('identifier', name=op.f('uq_tokens_identifier')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 20:10:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import webapp.db_types
+import webapp.core.db_types
 
 # revision identifiers, used by Alembic.
 revision = "0004"
@@ -19,15 +19,15 @@ depends_on = None
 
 def upgrade():
     op.create_table('event_rollup_hours',
-    sa.Column('hour', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('hour', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('events', sa.Integer(), nullable=False),
-    sa.Column('computed_at', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('hour', name=op.f('pk_event_rollup_hours'))
     )
     op.create_table('event_rollups',
     sa.Column('dimension', sa.String(length=20), nullable=False),
     sa.Column('action', sa.String(length=100), nullable=False),
-    sa.Column('hour', webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('hour', webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['hour'], ['event_rollup_hours.hour'], name=op.f('fk_event_rollups_hour_event_rollup_hours'), ondelete='CASCADE'),

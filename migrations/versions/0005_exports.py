@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-import webapp.db_types
+import webapp.core.db_types
 
 revision = "0005"
 down_revision = "0004"
@@ -29,7 +29,7 @@ def upgrade():
         sa.Column("background", sa.Boolean(), nullable=False),
         sa.Column("filter_args", JSON, nullable=False),
         sa.Column("filter_text", sa.String(length=1000), nullable=False),
-        sa.Column("anchor", webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("anchor", webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("requested_by_id", sa.Integer(), nullable=True),
         sa.Column("requested_by", sa.String(length=255), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -38,9 +38,9 @@ def upgrade():
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("task_id", sa.Integer(), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created", webapp.db_types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", webapp.db_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires", webapp.db_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created", webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", webapp.core.db_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires", webapp.core.db_types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["requested_by_id"], ["users.id"], ondelete="SET NULL",
                                 name=op.f("fk_data_exports_requested_by_id_users")),
         sa.ForeignKeyConstraint(["task_id"], ["background_tasks.id"], ondelete="SET NULL",

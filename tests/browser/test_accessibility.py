@@ -19,8 +19,8 @@ from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.factories import make_event, make_token, make_user
-from webapp.accounts import ensure_admins_group
-from webapp.extensions import db
+from webapp.core.extensions import db
+from webapp.directory.accounts import ensure_admins_group
 from webapp.models import User
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

@@ -12,8 +12,8 @@ from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_user
 from tests.helpers import events
-from webapp.accounts import ensure_admins_group
-from webapp.extensions import db
+from webapp.core.extensions import db
+from webapp.directory.accounts import ensure_admins_group
 from webapp.models import User
 
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_user
-from webapp.accounts import ensure_admins_group
+from webapp.directory.accounts import ensure_admins_group
 
 
 def test_an_admin_creates_a_user_edits_them_adds_them_to_a_group_and_gives_them_a_token(

@@ -16,9 +16,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_user
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
-from webapp.extensions import db
 from webapp.models import User
 
 SHOTS = Path(os.environ.get("HERALD_SCREENSHOTS", "/tmp/shots"))

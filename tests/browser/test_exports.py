@@ -17,11 +17,11 @@ from playwright.sync_api import Page, expect
 from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
-from webapp.extensions import db
 from webapp.models import Event
-from webapp.system_settings import get_settings
+from webapp.system.system_settings import get_settings
 
 MALLORY = {"pk": 66, "username": "mallory", "email": "mallory@example.com"}
 

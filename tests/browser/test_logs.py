@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
-from webapp.extensions import db
 
 BERLIN = {"country": "DE", "city": "Berlin", "continent": "EU", "lat": 52.52, "long": 13.4}
 

@@ -11,9 +11,9 @@ from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
 from tests.browser.test_logs import BERLIN, seed_events
 from tests.conftest import ADMIN_PASSWORD
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
-from webapp.extensions import db
 
 
 def test_the_overview_shows_counters_charts_and_expandable_recent_events(app, page: Page, admin):

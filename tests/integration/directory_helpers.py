@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from tests.helpers import post_form
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 
 def stored(model: type, **where: Any) -> Any:

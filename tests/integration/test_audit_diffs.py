@@ -8,11 +8,11 @@ import pytest
 
 from tests.factories import make_user
 from tests.helpers import events
-from webapp.accounts import create_token, ensure_admins_group
+from webapp.core.extensions import db
+from webapp.directory.accounts import create_token, ensure_admins_group
 from webapp.events import acting_as
 from webapp.events.audit import audit_suppressed
 from webapp.events.sanitize import MASK
-from webapp.extensions import db
 from webapp.models import Event, Group, Settings
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -146,7 +146,7 @@ def test_a_token_key_hash_is_masked_and_last_used_is_not_audited():
     user = make_user("olga")
     token, key = create_token(user, identifier="olga-cli")
     db.session.commit()
-    from webapp.db_types import utcnow
+    from webapp.core.db_types import utcnow
     token.last_used = utcnow()
     db.session.commit()
 

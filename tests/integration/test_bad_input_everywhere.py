@@ -39,11 +39,11 @@ from werkzeug.test import TestResponse
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_event, make_token
 from tests.helpers import csrf_token, events, login, post_form
-from webapp.accounts import create_user
-from webapp.extensions import db
-from webapp.groups import add_member, create_group
+from webapp.core.extensions import db
+from webapp.directory.accounts import create_user
+from webapp.directory.groups import add_member, create_group
 from webapp.models import BackgroundTask, User
-from webapp.security import PUBLIC, access_level
+from webapp.web.security import PUBLIC, access_level
 
 HUGE = "x" * 100_000
 MARKUP = "<script>alert('herald-sweep')</script>"

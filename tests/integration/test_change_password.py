@@ -6,7 +6,7 @@ import json
 
 from tests.conftest import USER_PASSWORD
 from tests.helpers import events, login, post_form
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import User
 
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from tests.factories import make_event
 from tests.helpers import events
 from webapp import create_app
-from webapp.config import config_for_tests
-from webapp.db_types import utcnow
-from webapp.extensions import db
-from webapp.log_setup import EVENTS_LOGGER, held_event_lines
+from webapp.core.config import config_for_tests
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.core.log_setup import EVENTS_LOGGER, held_event_lines
 from webapp.models import Event, EventRollupHour, Group, Settings, Token, User
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import login
+from webapp.core.extensions import db
 from webapp.demo.people import BILLING_SERVICE, GROUPS, PEOPLE
 from webapp.events.sanitize import cleanse
-from webapp.extensions import db
 from webapp.models import Event, Group, User
-from webapp.system_settings import get_settings
+from webapp.system.system_settings import get_settings
 
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 DEMO = ["demo", "--until", "2026-01-01T00:00:00"]

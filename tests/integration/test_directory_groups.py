@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from tests.factories import make_user
 from tests.helpers import post_form
 from tests.integration.directory_helpers import ask_then_confirm, stored
-from webapp.extensions import db
-from webapp.groups import GroupError, create_group, update_group
+from webapp.core.extensions import db
+from webapp.directory.groups import GroupError, create_group, update_group
 from webapp.models import Group, User
 
 HTMX = {"HX-Request": "true"}

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from tests.factories import make_token, make_user
 from tests.helpers import post_form
 from tests.integration.directory_helpers import ask_then_confirm, stored
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.models import Token
 
 KEY_INPUT = re.compile(r'id="token-key" type="text" value="([^"]+)"')

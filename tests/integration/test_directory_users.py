@@ -12,10 +12,10 @@ from markupsafe import escape
 from tests.factories import make_token, make_user
 from tests.helpers import events, login, post_form
 from tests.integration.directory_helpers import ask_then_confirm, stored
-from webapp.accounts import ensure_admins_group
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.directory.accounts import ensure_admins_group
 from webapp.events import record
-from webapp.extensions import db
 from webapp.models import Token, User
 
 HTMX = {"HX-Request": "true"}

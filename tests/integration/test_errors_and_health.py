@@ -52,7 +52,7 @@ def test_liveness_and_readiness(client):
 
 
 def test_readiness_fails_with_503_when_the_database_is_unreachable(app, client, monkeypatch):
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     def broken(*args, **kwargs):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))

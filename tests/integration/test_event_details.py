@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from tests.factories import make_event, make_user
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.renderers import _REGISTRY, FALLBACK, details_for, renderer_for
-from webapp.extensions import db
 from webapp.models import Event, User
 
 GROUP = {"pk": "5f0c", "app": "herald", "name": "admins", "model_name": "group"}

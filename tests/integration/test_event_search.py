@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from tests.factories import make_event
 from tests.integration.test_migrations import empty_database  # noqa: F401 (a fixture)
 from webapp import create_app
-from webapp.config import config_for_tests
-from webapp.db_types import utcnow
+from webapp.core.config import config_for_tests
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events import search as search_module
 from webapp.events.maintenance import delete_expired
@@ -29,7 +30,6 @@ from webapp.events.search import (
     parse_search,
     search_condition,
 )
-from webapp.extensions import db
 from webapp.models import Event
 
 NEWEST_FIRST = (Event.created.desc(), Event.event_uuid.desc())

@@ -18,17 +18,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers import csrf_token, events, post_form
-from webapp.background import wait_for_tasks
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.serialize import event_to_dict
-from webapp.extensions import db
-from webapp.jobs import JOBS
 from webapp.models import BackgroundTask, DataExport, Event, Settings
 from webapp.reports import export as export_module
 from webapp.reports.export import COLUMNS
 from webapp.reports.export_jobs import delete_expired_exports, write_export_file
-from webapp.system_settings import get_settings
+from webapp.system.background import wait_for_tasks
+from webapp.system.jobs import JOBS
+from webapp.system.system_settings import get_settings
 
 ALICE = {"pk": 7, "username": "alice", "email": "alice@example.com"}
 BOB = {"pk": 8, "username": "bob", "email": "bob@example.com"}

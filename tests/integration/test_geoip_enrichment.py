@@ -21,10 +21,10 @@ from tests.mmdb import (
     write_corrupt_db,
 )
 from webapp import create_app
-from webapp.config import config_for_tests as base_config
+from webapp.core.config import config_for_tests as base_config
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.geoip import init_geoip
-from webapp.extensions import db
 
 PUBLIC_IP = "81.2.69.160"
 LONDON_GEO = {"continent": "EU", "country": "GB", "lat": 51.5142, "long": -0.0931,

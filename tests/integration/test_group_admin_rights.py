@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import USER_PASSWORD
 from tests.helpers import login
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Group, User
 
 

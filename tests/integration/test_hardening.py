@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_token, make_user
 from tests.helpers import events, login, post_form
-from webapp.accounts import create_user, delete_user
-from webapp.background import running_task
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.directory.accounts import create_user, delete_user
+from webapp.directory.token_auth import user_for_key
 from webapp.models import BackgroundTask, Token, User
-from webapp.token_auth import user_for_key
+from webapp.system.background import running_task
 
 
 def test_a_failed_statement_never_puts_its_values_into_an_error_event(app, client, admin):

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.filters import parse_filters
 from webapp.events.queries import count_events, encode_cursor, event_page, events_after
-from webapp.extensions import db
 from webapp.views.events import logs as logs_view
 
 HTMX = {"HX-Request": "true"}

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.factories import make_event
-from webapp.db_types import utcnow
-from webapp.security import CONTENT_SECURITY_POLICY
+from webapp.core.db_types import utcnow
 from webapp.views.events.map import tile_source
+from webapp.web.security import CONTENT_SECURITY_POLICY
 
 BERLIN = {"country": "DE", "city": "Berlin", "continent": "EU", "lat": 52.52, "long": 13.4}
 AUCKLAND = {"country": "NZ", "city": "Auckland", "continent": "OC", "lat": -36.85,

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_event
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events.filters import EventFilter
-from webapp.extensions import db
 from webapp.reports.places import dominant_category, places_for
 
 BERLIN = {"country": "DE", "city": "Berlin", "continent": "EU", "lat": 52.52, "long": 13.4}

@@ -14,9 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from webapp import create_app
-from webapp.config import config_for_tests
+from webapp.core.config import config_for_tests
+from webapp.core.extensions import db
 from webapp.events.search import include_name
-from webapp.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

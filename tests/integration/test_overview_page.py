@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 
 from tests.integration.test_overview_stats import add
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events.overview_stats import recent_overview_stats
-from webapp.extensions import db
 from webapp.models import Event, EventRollupHour
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.maintenance import delete_expired
 from webapp.events.overview_stats import OverviewStats, Ranked, Window, overview_stats
 from webapp.events.rollups import refresh_rollups
-from webapp.extensions import db
 from webapp.models import Event, EventRollup, EventRollupHour, RollupDimension
 
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)

@@ -8,11 +8,11 @@ from datetime import timedelta
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_event, make_user
 from tests.helpers import events, login, post_form
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.sanitize import MASK
 from webapp.events.serialize import event_to_dict
-from webapp.extensions import db
 from webapp.models import Settings
 
 
@@ -96,7 +96,7 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(app, client, admin):
 
 def test_forwarded_for_is_trusted_through_the_configured_number_of_hops(database_uri):
     from webapp import create_app
-    from webapp.config import config_for_tests
+    from webapp.core.config import config_for_tests
 
     app = create_app({**config_for_tests(database_uri), "TRUSTED_PROXIES": 1})
     with app.app_context():

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from tests.integration.test_event_details import counted_statements
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.related import LIMIT, WINDOW, offset, related_events
-from webapp.extensions import db
 from webapp.models import Event
 
 BOB = {"pk": 10_005, "username": "bob", "email": "bob@example.com"}

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from tests.factories import make_event
 from tests.helpers import events
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events.maintenance import delete_expired, reapply_retention
-from webapp.extensions import db
-from webapp.jobs import cleanup_expired_events
 from webapp.models import Event
+from webapp.system.jobs import cleanup_expired_events
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import events
-from webapp.db_types import utcnow
-from webapp.extensions import db
-from webapp.jobs import JOBS, Job
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.models import JobRun, SchedulerLease
-from webapp.scheduler import JobRunner, Lease, build_scheduler
+from webapp.system.jobs import JOBS, Job
+from webapp.system.scheduler import JobRunner, Lease, build_scheduler
 
 
 def counting_job(calls: list[str]) -> Job:

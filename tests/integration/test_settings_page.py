@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import make_event
 from tests.helpers import events, post_form
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import BackgroundTask, Event, Settings
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.factories import make_token, make_user
 from tests.helpers import events
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.models import Token, User
 
 

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.test_logs_filters import _Args
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.filters import parse_filters
-from webapp.extensions import db
 from webapp.models import EventRollupHour
 from webapp.reports.palette import swatch
 from webapp.reports.volume import DAY, HOUR, grouped_counts, live_counts, volume_chart

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from webapp import create_app
-from webapp.config import ConfigurationError
+from webapp.core.config import ConfigurationError
 
 
 def test_herald_refuses_to_start_without_a_secret_key_outside_tests(monkeypatch, tmp_path):

@@ -18,16 +18,16 @@ from time import perf_counter
 
 import sqlalchemy as sa
 
-from webapp.accounts import create_user
+from webapp.core.extensions import db
 from webapp.demo.generator import generate
 from webapp.demo.people import BILLING_SERVICE, GROUPS, PEOPLE, Person
 from webapp.demo.scenarios import Row
 from webapp.demo.world import DemoDirectory, DemoGroup, DemoPlan, DemoUser
+from webapp.directory.accounts import create_user
 from webapp.events.record import current_retention
 from webapp.events.request_context import user_reference
 from webapp.events.sanitize import model_reference
 from webapp.events.search import bulk_indexing
-from webapp.extensions import db
 from webapp.models import Event, Group, User
 
 CHUNK = 20_000

@@ -60,7 +60,7 @@ def ipv4_prefixes(network: ipaddress.IPv4Network) -> list[str]:
 
 
 def ip_in_network(address: str | None, network: str) -> bool:
-    """SQLite's side of IPv6 matching (registered by webapp.sqlite_setup)."""
+    """SQLite's side of IPv6 matching (registered by webapp.core.sqlite_setup)."""
     if not address:
         return False
     try:

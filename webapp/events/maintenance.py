@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.models import Event
 
 BATCH_SIZE = 5_000

@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events.rollups import closed_until, ensure_rolled_up, hour_floor, hours_between
-from webapp.extensions import db
 from webapp.models import Event, EventAction, EventRollup, EventRollupHour, RollupDimension
 
 WINDOW = timedelta(hours=24)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from webapp.core.extensions import db
 from webapp.events.errors import BadQuery
 from webapp.events.filters import EventFilter
 from webapp.events.sanitize import iso_utc
 from webapp.events.search import count_matches
-from webapp.extensions import db
 from webapp.models import Event
 
 __all__ = ["BadQuery", "EventCount", "EventFilter", "EventPage", "count_events", "event_page",

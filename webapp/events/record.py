@@ -18,7 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import actor
 from webapp.events.columns import indexed_columns
 from webapp.events.geoip import enrich
@@ -26,7 +27,6 @@ from webapp.events.request_context import normalise_ip, request_defaults, user_r
 from webapp.events.retention import RetentionError, expiry_for, parse_retention
 from webapp.events.sanitize import cleanse, sanitize
 from webapp.events.serialize import DEFAULT_BRAND, event_to_dict
-from webapp.extensions import db
 from webapp.models import DEFAULT_EVENT_RETENTION, Event, EventAction, Settings
 
 log = logging.getLogger("herald.events")

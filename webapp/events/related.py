@@ -14,7 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Event
 
 LIMIT = 20

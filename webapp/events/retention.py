@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
 
 UNITS = ("microseconds", "milliseconds", "seconds", "minutes", "hours", "days", "weeks")
 #: Longer than any sensible retention, short enough that `created + retention` never overflows.

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.models import Event, EventRollup, EventRollupHour, RollupDimension
 
 HOUR = timedelta(hours=1)

@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
+from webapp.core.extensions import db
 from webapp.events.errors import BadQuery
-from webapp.extensions import db
 from webapp.models import Event
 
 __all__ = ["MAX_SEARCH_CHARS", "SearchTerms", "bulk_indexing", "create_search_index",

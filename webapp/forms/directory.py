@@ -33,8 +33,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextArea
 
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.forms.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from webapp.models import Group, Token, User
 
@@ -44,7 +44,7 @@ MAX_ATTRIBUTES_DEPTH = 20
 
 def clean_text(value: str | None) -> str:
     """Trim, and read a field the browser did not send as empty. (NUL characters never get
-    this far: webapp.security refuses them in any request.)"""
+    this far: webapp.web.security refuses them in any request.)"""
     return (value or "").strip()
 
 

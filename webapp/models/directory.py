@@ -13,8 +13,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.db_types import PortableJSON, UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.core.db_types import PortableJSON, UTCDateTime, utcnow
+from webapp.core.extensions import db
 
 group_membership = sa.Table(
     "group_membership",

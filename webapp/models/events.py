@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db_types import PortableJSON, UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.core.db_types import PortableJSON, UTCDateTime, utcnow
+from webapp.core.extensions import db
 
 
 class EventAction(StrEnum):

@@ -15,8 +15,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db_types import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.core.db_types import UTCDateTime, utcnow
+from webapp.core.extensions import db
 
 
 class RollupDimension(StrEnum):

@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db_types import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.core.db_types import UTCDateTime, utcnow
+from webapp.core.extensions import db
 
 DEFAULT_EVENT_RETENTION = "days=365"
 #: Exports up to this many events stream at once; larger ones run in the background.

@@ -24,11 +24,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.core.extensions import db
 from webapp.events.errors import BadQuery
 from webapp.events.filters import EventFilter
 from webapp.events.queries import NEWEST_FIRST
 from webapp.events.serialize import event_to_dict
-from webapp.extensions import db
 from webapp.models import Event, ExportFormat
 
 CHUNK_ROWS = 5_000

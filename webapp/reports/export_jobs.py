@@ -2,7 +2,7 @@
 
 `request_export` decides between the two ways with a bounded count against the stream limit
 setting: up to the limit the caller streams `stream_export` straight to the browser; above it a
-background task (webapp.background: a thread with a progress row, independent of the request)
+background task (webapp.system.background: a thread with a progress row, independent of the request)
 writes the file under the export folder and records `export_ready`. Either way the export is a
 DataExport row, created first; that row's `model_created` event (through the audit hooks, as
 for every audited model) is the record of who exported which filter, as authentik records its
@@ -24,15 +24,14 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from webapp.background import abandon_if_stale, start_task
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.audit import audit_suppressed
 from webapp.events.filters import EventFilter, parse_filters
 from webapp.events.queries import count_events
 from webapp.events.retention import RetentionError, parse_retention
 from webapp.events.sanitize import model_reference
-from webapp.extensions import db
 from webapp.models import (
     BackgroundTask,
     DataExport,
@@ -45,6 +44,7 @@ from webapp.models import (
 from webapp.models.system import DEFAULT_EXPORT_RETENTION, DEFAULT_EXPORT_STREAM_LIMIT
 from webapp.reports.export import export_chunks, pin
 from webapp.reports.filter_text import describe_filter
+from webapp.system.background import abandon_if_stale, start_task
 
 log = logging.getLogger("herald.reports")
 TASK_KIND = "data_export"

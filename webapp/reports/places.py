@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.core.extensions import db
 from webapp.events.filters import EventFilter
-from webapp.extensions import db
 from webapp.models import Event
 from webapp.reports.palette import CATEGORIES, swatch
 

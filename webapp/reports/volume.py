@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from webapp.core.extensions import db
 from webapp.events.filters import EventFilter
 from webapp.events.rollups import HOUR as HOUR_STEP
 from webapp.events.rollups import KEEP_ACTIONS, action_counts, closed_until, hour_floor
-from webapp.extensions import db
 from webapp.models import Event
 from webapp.reports.palette import CATEGORIES, CATEGORY_COLOURS, swatch
 
@@ -65,7 +65,7 @@ def _bucket_postgresql(element: _Bucket, compiler: Any, **kw: Any) -> str:
 
 @compiles(_Bucket)
 def _bucket_sqlite(element: _Bucket, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps UTC datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" text (webapp.db_types).
+    # SQLite keeps UTC datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" text (webapp.core.db_types).
     column = compiler.process(next(iter(element.clauses)), **kw)
     return f"substr({column}, 1, {element.chars})"
 

@@ -9,14 +9,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.auth_throttle import seconds_until_allowed
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.directory.auth_throttle import seconds_until_allowed
 from webapp.events import record
 from webapp.events.request_context import client_ip
-from webapp.extensions import db
 from webapp.forms.auth import ChangePasswordForm, LoginForm
 from webapp.models import EventAction, User
-from webapp.security import for_any_user, public
+from webapp.web.security import for_any_user, public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")

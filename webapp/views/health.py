@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from webapp.extensions import db
-from webapp.security import public
+from webapp.core.extensions import db
+from webapp.web.security import public
 
 bp = Blueprint("health", __name__, url_prefix="/-/health")
 

@@ -12,8 +12,8 @@ from webapp.events.filters import EventFilter, parse_filters
 from webapp.events.overview_stats import recent_overview_stats
 from webapp.events.queries import latest_events
 from webapp.reports.volume import HOUR, NARROW, VolumeChart, volume_chart
-from webapp.security import for_any_user
 from webapp.views.auth import home_url
+from webapp.web.security import for_any_user
 
 bp = Blueprint("overview", __name__)
 

@@ -24,11 +24,11 @@ from flask import (
 from flask_htmx.responses import HTMXResponseStopPolling
 from flask_login import current_user
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import htmx
+from webapp.core.lookups import get_or_404
 from webapp.events.errors import BadQuery
 from webapp.events.filters import parse_filters
-from webapp.extensions import htmx
-from webapp.lookups import get_or_404
 from webapp.models import DataExport, ExportFormat, ExportStatus
 from webapp.reports.export import MEDIA_TYPES, parse_format, wants_excel
 from webapp.reports.export_jobs import (

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_htmx.responses import HTMXResponseStopPolling
 
-from webapp.background import abandon_if_stale, running_task, start_task
+from webapp.core.extensions import db
+from webapp.core.lookups import get_or_404
 from webapp.events.maintenance import reapply_retention
 from webapp.events.retention import parse_retention
-from webapp.extensions import db
 from webapp.forms.settings import ExportSettingsForm, RetentionForm
-from webapp.lookups import get_or_404
 from webapp.models import BackgroundTask
-from webapp.system_settings import configuration_summary, get_settings
+from webapp.system.background import abandon_if_stale, running_task, start_task
+from webapp.system.system_settings import configuration_summary, get_settings
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 REAPPLY_KIND = "reapply_retention"

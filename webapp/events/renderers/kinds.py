@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.core.extensions import db
+from webapp.core.lookups import MAX_ID
 from webapp.events.renderers.values import (
     MAX_ITEMS,
     as_json,
@@ -21,8 +23,6 @@ from webapp.events.renderers.values import (
     string,
     tree,
 )
-from webapp.extensions import db
-from webapp.lookups import MAX_ID
 from webapp.models import Event, User
 
 MAX_DIFF_ROWS = 200

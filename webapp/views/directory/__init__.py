@@ -1,6 +1,6 @@
 """Directory > Users, Groups and Tokens: superuser pages over accounts.py and groups.py.
 
-Every view here is admin-only (webapp.security denies by default).
+Every view here is admin-only (webapp.web.security denies by default).
 """
 
 from webapp.views.directory import groups, tokens, users  # noqa: F401 (routes attach to bp)

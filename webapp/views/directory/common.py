@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from webapp.extensions import db, htmx
+from webapp.core.extensions import db, htmx
 from webapp.forms.directory import ConfirmForm
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")

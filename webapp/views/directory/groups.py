@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
-from webapp.extensions import db, htmx
-from webapp.forms.directory import GroupForm, MemberForm
-from webapp.groups import (
+from webapp.core.extensions import db, htmx
+from webapp.core.lookups import get_or_404
+from webapp.directory.groups import (
     add_member,
     create_group,
     group_page,
@@ -16,7 +16,7 @@ from webapp.groups import (
     remove_member,
     update_group,
 )
-from webapp.lookups import get_or_404
+from webapp.forms.directory import GroupForm, MemberForm
 from webapp.models import Group, User
 from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, render_template, url_for
 
-from webapp.accounts import all_users, create_token, token_page
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
+from webapp.core.lookups import get_or_404
+from webapp.directory.accounts import all_users, create_token, token_page
 from webapp.forms.directory import TokenForm
-from webapp.lookups import get_or_404
 from webapp.models import Token, User
 from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
 

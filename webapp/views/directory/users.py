@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts import (
+from webapp.core.extensions import db
+from webapp.core.lookups import get_or_404
+from webapp.directory.accounts import (
     AccountError,
     create_user,
     delete_refusal,
@@ -15,9 +17,7 @@ from webapp.accounts import (
     update_user,
     user_page,
 )
-from webapp.extensions import db
 from webapp.forms.directory import SetPasswordForm, UserCreateForm, UserEditForm
-from webapp.lookups import get_or_404
 from webapp.models import Event, User
 from webapp.views.directory.common import (
     bp,

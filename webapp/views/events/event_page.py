@@ -14,8 +14,8 @@ from webapp.events.renderers import details_for
 from webapp.events.renderers.values import cut
 from webapp.events.serialize import event_to_dict
 from webapp.models import Event
-from webapp.template_helpers import pretty_json
 from webapp.views.events import bp
+from webapp.web.template_helpers import pretty_json
 
 NOT_FOUND = "No event with that id exists; it may have expired."
 MAX_RAW_JSON = 100_000  # characters: an event with megabytes of context still loads quickly

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from flask import Response, current_app, render_template
 from flask_htmx import make_response as htmx_response
 
+from webapp.core.extensions import htmx
 from webapp.events.filters import KNOWN_ACTIONS, PERIOD_LABELS, ParsedFilters
-from webapp.extensions import htmx
 from webapp.reports.palette import grouped
 
 FILTER_FIELDS = ("action", "q", "period", "since", "until", "username", "client_ip", "app",

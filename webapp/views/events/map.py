@@ -21,9 +21,9 @@ from webapp.reports.map_builder import MapOptions, render_map, use_vendored_asse
 from webapp.reports.palette import CATEGORY_COLOURS
 from webapp.reports.places import Place, any_located, places_for
 from webapp.reports.volume import volume_chart
-from webapp.security import CONTENT_SECURITY_POLICY
 from webapp.views.events import bp
 from webapp.views.events.filtering import FILTER_FIELDS, filtered_view, form_context
+from webapp.web.security import CONTENT_SECURITY_POLICY
 
 #: What the map shows when the URL names no filter at all.
 DEFAULT_FILTER = MultiDict({"period": "7d"})

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "BOOTSTRAP_TOKEN": None,
     # Stale admin tabs must not fail with a silent 400; the token is still bound to the session.
     "WTF_CSRF_TIME_LIMIT": None,
-    # CSRF is checked by webapp.token_auth.authenticate_request, which lets bearer-token
+    # CSRF is checked by webapp.directory.token_auth.authenticate_request, which lets bearer-token
     # requests through; Flask-WTF's own blanket check would refuse them.
     "WTF_CSRF_CHECK_DEFAULT": False,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -20,11 +20,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import acting_as, record
-from webapp.extensions import db
-from webapp.jobs import JOBS, Job
 from webapp.models import EventAction, JobRun, SchedulerLease
+from webapp.system.jobs import JOBS, Job
 
 log = logging.getLogger("herald.scheduler")
 LEASE_NAME = "scheduler"

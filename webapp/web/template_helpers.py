@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, url_for
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
 from webapp.events.sanitize import iso_utc
 from webapp.reports.palette import swatch
 

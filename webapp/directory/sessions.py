@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask, flash, jsonify, redirect, request, url_for
 from flask_htmx import make_response as htmx_response
 
-from webapp.extensions import db, htmx, login_manager
-from webapp.lookups import MAX_ID
+from webapp.core.extensions import db, htmx, login_manager
+from webapp.core.lookups import MAX_ID
 from webapp.models import User
 
 

@@ -8,7 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, registry
 
-from webapp import sqlite_setup  # noqa: F401 (SQLite connections: foreign keys, unicode lower)
+from webapp.core import sqlite_setup  # noqa: F401 (SQLite connections: foreign keys, unicode lower)
 
 # Alembic batch mode on SQLite needs named constraints; "ix" must be present (SQLAlchemy asserts).
 NAMING_CONVENTION = {

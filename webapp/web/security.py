@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import Response, abort, current_app, g, request
 from flask_login import current_user
 
-from webapp.extensions import login_manager
+from webapp.core.extensions import login_manager
 
 PUBLIC, ANY_USER, ADMIN = "public", "any_user", "admin"
 #: Everything from this origin, scripts only from files (no inline script, no eval): an

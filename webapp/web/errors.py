@@ -15,9 +15,9 @@ from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.core.extensions import db, htmx
 from webapp.events import record
 from webapp.events.request_context import request_id
-from webapp.extensions import db, htmx
 from webapp.models import EventAction
 
 log = logging.getLogger("herald")

@@ -11,9 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import db
 from webapp.events import acting_as, record
-from webapp.extensions import db
 from webapp.models import BackgroundTask, EventAction
 
 log = logging.getLogger("herald.tasks")

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from flask import abort
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key PostgreSQL can hold
 M = TypeVar("M")

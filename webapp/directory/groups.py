@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 from webapp.models import Group, User
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from webapp.core.extensions import db
 from webapp.events.geoip import geoip_status
-from webapp.extensions import db
-from webapp.jobs import JOBS
 from webapp.models import JobRun, Settings
-from webapp.scheduler import current_lease
+from webapp.system.jobs import JOBS
+from webapp.system.scheduler import current_lease
 
 
 def get_settings() -> Settings:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
+from webapp.core.extensions import db
 from webapp.events import record
-from webapp.extensions import db
 from webapp.models import EventAction, Group, Token, User
 
 ADMINS_GROUP = "admins"

@@ -12,9 +12,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Request, g, request
 
-from webapp.db_types import utcnow
+from webapp.core.db_types import utcnow
+from webapp.core.extensions import csrf, db, login_manager
 from webapp.events import record
-from webapp.extensions import csrf, db, login_manager
 from webapp.models import EventAction, Token, User
 
 SCHEME = "bearer"

@@ -1,4 +1,4 @@
-"""Periodic jobs, declared as data with stable ids; webapp.scheduler runs them."""
+"""Periodic jobs, declared as data with stable ids; webapp.system.scheduler runs them."""
 
 from __future__ import annotations
 

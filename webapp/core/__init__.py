@@ -1,0 +1,2 @@
+"""Foundations every package stands on: configuration, extensions, column types, database
+setup, logging, lookups."""

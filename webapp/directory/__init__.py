@@ -1,0 +1,1 @@
+"""Who is who: accounts, groups, sessions, API tokens and sign-in throttling."""

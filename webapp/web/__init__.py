@@ -1,0 +1,1 @@
+"""The HTTP edge: default-deny access, security headers, error pages, template helpers."""
