@@ -7,7 +7,9 @@ fresh as a new database and far quicker on PostgreSQL.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -106,3 +108,20 @@ def user_client(client: FlaskClient, regular_user: int) -> FlaskClient:
     response = login(client, "alice", USER_PASSWORD)
     assert response.status_code == 302, response.text
     return client
+
+
+@pytest.fixture
+def empty_database(database_uri: str, tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database of the same kind the suite runs on."""
+    if not database_uri.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    name = f"herald_migration_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_uri, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_uri).set(database=name).render_as_string(
+        hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

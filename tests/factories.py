@@ -9,7 +9,16 @@ from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.directory.accounts import create_token, create_user
 from webapp.events import record
-from webapp.models import Event, Token, User
+from webapp.models import (
+    Event,
+    EventMatcherPolicy,
+    Group,
+    NotificationRule,
+    NotificationTransport,
+    PolicyBinding,
+    Token,
+    User,
+)
 
 
 def make_user(username: str = "bob", *, password: str = "bob-password-123",
@@ -35,3 +44,32 @@ def make_event(action: str = "login", *, created: datetime | None = None,
         event.expires = event.created + expires_in
     db.session.commit()
     return event
+
+
+def make_transport(name: str = "hook", mode: str = "webhook",
+                   **fields: Any) -> NotificationTransport:
+    transport = NotificationTransport(name=name, mode=mode, **fields)
+    db.session.add(transport)
+    db.session.commit()
+    return transport
+
+
+def make_rule(name: str = "rule", *, actions: tuple[str, ...] = ("login_failed",),
+              transports: tuple[NotificationTransport, ...] = (), group: Group | None = None,
+              **fields: Any) -> NotificationRule:
+    """A rule bound to one event-matcher policy per action (any of them fires it)."""
+    rule = NotificationRule(name=name, transports=list(transports), destination_group=group,
+                            **fields)
+    for order, action in enumerate(actions):
+        policy = EventMatcherPolicy(name=f"{name}-match-{action}", action=action)
+        rule.bindings.append(PolicyBinding(policy=policy, order=order))
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def make_group(name: str = "ops", *members: User) -> Group:
+    group = Group(name=name, users=list(members))
+    db.session.add(group)
+    db.session.commit()
+    return group

@@ -14,7 +14,8 @@ from webapp.core.extensions import csrf, db, htmx, migrate
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build an app. No migrations, threads or network here, except the scheduler when
-    HERALD_SCHEDULER asks for one in this process."""
+    HERALD_SCHEDULER asks for one and this process serves HTTP (`flask run`, a WSGI server),
+    never in a one-off `flask` command."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     load_config(app, config)
@@ -34,9 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     if app.config["SCHEDULER"] and not app.testing:
-        from webapp.system.scheduler import start_in_process
+        from webapp.system.scheduler import serves_http, start_in_process
 
-        start_in_process(app)
+        if serves_http():
+            start_in_process(app)
     return app
 
 
@@ -53,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
         audited_models,  # noqa: F401 (audit hooks, once)
         search,  # noqa: F401 (the search index's DDL on the events table)
     )
+    from webapp.notifications import outbox  # noqa: F401 (every new event enters the outbox)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import signal
 from datetime import UTC, datetime
 
 import click
@@ -24,6 +25,7 @@ from webapp.events import acting_as
 from webapp.events.record import current_retention
 from webapp.events.rollups import refresh_rollups
 from webapp.events.search import rebuild_search_index
+from webapp.notifications.defaults import create_defaults
 from webapp.system.system_settings import get_settings
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -42,7 +44,8 @@ def register_cli(app: Flask) -> None:
 @click.command("bootstrap")
 @with_appcontext
 def bootstrap() -> None:
-    """Create the first administrator, the admins group and default settings (once)."""
+    """Create the first administrator, the admins group, default settings and the default
+    notification transports and rules (once)."""
     config = current_app.config
     password = config["BOOTSTRAP_PASSWORD"] or secrets.token_urlsafe(12)
     with held_event_lines() as held, acting_as(source="cli:bootstrap"):
@@ -51,7 +54,8 @@ def bootstrap() -> None:
         if created:
             admin = create_user("admin", email=config["BOOTSTRAP_EMAIL"], password=password,
                                 is_superuser=True, name="Herald administrator")
-            ensure_admins_group(admin)
+            admins = ensure_admins_group(admin)
+            create_defaults(admins, email_configured=bool(config["MAIL_HOST"]))
             if config["BOOTSTRAP_TOKEN"]:
                 create_token(admin, identifier="bootstrap-token",
                              key=str(config["BOOTSTRAP_TOKEN"]),
@@ -106,18 +110,23 @@ def create_user_command(username: str, email: str, password: str, superuser: boo
 
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
-    """Run the periodic jobs in this process until stopped (the production set-up)."""
+    """Run the periodic jobs in this process until stopped (the production set-up). Ctrl+C and
+    SIGTERM (systemd, docker stop) stop it cleanly: running jobs finish, the lease is freed."""
     from webapp.system.scheduler import build_scheduler
 
     scheduler, runner = build_scheduler(current_app._get_current_object(), blocking=True)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     click.echo(f"Scheduler running as {runner.lease.holder}; Ctrl+C stops it.")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        with current_app.app_context():
-            runner.lease.release()
+        runner.stop(scheduler)
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _window_end(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime:

@@ -167,8 +167,8 @@ def test_keyset_chunks_lose_and_repeat_nothing_across_equal_timestamps(app, monk
             record("login", {"n": n}, user=ALICE, created=same, app="tests")
         db.session.commit()
         filters = export_module.pin(export_module.EventFilter(), utcnow())
-        text = "".join(export_module.export_chunks(filters, export_module.ExportFormat.CSV))
-        rows = read_csv(text.encode())
+        text = b"".join(export_module.export_chunks(filters, export_module.ExportFormat.CSV))
+        rows = read_csv(text)
         assert [row["pk"] for row in rows] == expected_pks(sa.true())
         assert len(rows) == 7
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -24,23 +21,6 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def test_there_is_exactly_one_alembic_head():
     script = ScriptDirectory.from_config(_alembic_config())
     assert len(script.get_heads()) == 1
-
-
-@pytest.fixture
-def empty_database(database_uri: str, tmp_path: Path) -> Iterator[str]:
-    """A brand-new empty database of the same kind the suite runs on."""
-    if not database_uri.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    name = f"herald_migration_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(database_uri, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(database_uri).set(database=name).render_as_string(
-        hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database: str):

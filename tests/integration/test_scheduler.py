@@ -2,21 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import click
 import pytest
 import sqlalchemy as sa
+from flask.cli import FlaskGroup, run_command
 
 from tests.helpers import events
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.models import JobRun, SchedulerLease
+from webapp.system import scheduler as scheduler_module
 from webapp.system.jobs import JOBS, Job
-from webapp.system.scheduler import JobRunner, Lease, build_scheduler
+from webapp.system.scheduler import (
+    LEASE_TRUST_MARGIN,
+    LEASE_TTL,
+    JobRunner,
+    Lease,
+    build_scheduler,
+    serves_http,
+)
 
 
 def counting_job(calls: list[str]) -> Job:
     return Job("count", "counts its runs", 60, lambda: calls.append("run") or "counted")
+
+
+@contextmanager
+def statements_on(app, table: str) -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs that name `table`."""
+    seen: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args) -> None:
+        if table in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", spy)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", spy)
 
 
 def test_of_two_schedulers_only_the_lease_holder_runs_jobs(app):
@@ -30,20 +62,45 @@ def test_of_two_schedulers_only_the_lease_holder_runs_jobs(app):
     assert calls == ["run", "run"]
 
 
-def test_the_lease_moves_when_its_holder_stops_renewing(app):
+def test_the_lease_moves_when_its_holder_stops_renewing(app, monkeypatch):
     calls: list[str] = []
     job = counting_job(calls)
     dead, survivor = JobRunner(app, Lease("dead")), JobRunner(app, Lease("survivor"))
     dead.run(job)
-    with app.app_context():
-        lease = db.session.get(SchedulerLease, "scheduler")
-        lease.expires_at = utcnow() - timedelta(seconds=1)  # the holder died a minute ago
-        db.session.commit()
+    later = utcnow() + LEASE_TTL + timedelta(seconds=1)
+    monkeypatch.setattr(scheduler_module, "utcnow", lambda: later)  # the holder went silent
 
     assert survivor.run(job) == "counted"
     with app.app_context():
         assert db.session.get(SchedulerLease, "scheduler").holder == "survivor"
     assert dead.run(job).startswith("skipped")
+
+
+def test_the_holder_trusts_its_lease_in_memory_so_frequent_jobs_write_no_lease(app):
+    runner = JobRunner(app, Lease("holder"))
+    runner.run(counting_job([]))
+    with app.app_context():
+        renewed_at = db.session.get(SchedulerLease, "scheduler").expires_at
+    with statements_on(app, "scheduler_lease") as lease_statements:
+        for _ in range(3):
+            assert runner.run(counting_job([])) == "counted"
+
+    assert lease_statements == []
+    with app.app_context():
+        assert db.session.get(SchedulerLease, "scheduler").expires_at == renewed_at
+
+
+def test_a_holder_close_to_expiry_checks_the_database_again(app, monkeypatch):
+    holder, other = JobRunner(app, Lease("holder")), JobRunner(app, Lease("other"))
+    holder.run(counting_job([]))
+    with app.app_context():
+        db.session.get(SchedulerLease, "scheduler").holder = "other"  # taken over meanwhile
+        db.session.commit()
+    near_expiry = utcnow() + LEASE_TTL - LEASE_TRUST_MARGIN + timedelta(seconds=1)
+    monkeypatch.setattr(scheduler_module, "utcnow", lambda: near_expiry)
+
+    assert holder.run(counting_job([])).startswith("skipped")
+    assert other.run(counting_job([])) == "counted"
 
 
 def test_a_released_lease_is_free_at_once(app):
@@ -90,8 +147,6 @@ def test_the_settings_page_shows_each_jobs_last_run(app, admin_client):
 
 @pytest.mark.parametrize("holder_count", [3])
 def test_many_processes_racing_for_a_fresh_lease_give_exactly_one_holder(app, holder_count):
-    import threading
-
     winners: list[str] = []
 
     def contend(name: str) -> None:
@@ -105,3 +160,129 @@ def test_many_processes_racing_for_a_fresh_lease_give_exactly_one_holder(app, ho
     for thread in threads:
         thread.join()
     assert len(winners) == 1
+
+
+def test_a_job_that_skips_idle_runs_records_results_but_not_idle_runs(app):
+    runner = JobRunner(app, Lease("me"))
+    results = iter(["", "Sent 2 deliveries."])
+    deliver = Job("deliver", "sends queued deliveries", 1, lambda: next(results),
+                  record_idle=False)
+
+    with statements_on(app, "job_runs") as job_run_statements:
+        assert runner.run(deliver) == ""
+    assert job_run_statements == []
+    assert runner.run(deliver) == "Sent 2 deliveries."
+    with app.app_context():
+        run = db.session.get(JobRun, "deliver")
+        assert (run.status, run.message, run.holder) == ("ok", "Sent 2 deliveries.", "me")
+        assert run.finished_at >= run.started_at
+
+
+def test_a_job_that_skips_idle_runs_still_records_its_errors(app):
+    runner = JobRunner(app, Lease("me"))
+    failing = Job("deliver", "sends queued deliveries", 1, lambda: 1 / 0, record_idle=False)
+
+    assert runner.run(failing) == "ZeroDivisionError: division by zero"
+    with app.app_context():
+        assert db.session.get(JobRun, "deliver").status == "error"
+        (event,) = events("system_task_exception")
+        assert event.context["task"] == "deliver"
+
+
+def test_a_shared_job_runs_without_the_lease_and_never_touches_it(app):
+    with app.app_context():
+        assert Lease("elsewhere").acquire()
+    runner = JobRunner(app, Lease("me"))
+    shared = Job("match", "matches the outbox", 1, lambda: "matched", exclusive=False)
+
+    with statements_on(app, "scheduler_lease") as lease_statements:
+        assert runner.run(shared) == "matched"
+    assert lease_statements == []
+    assert runner.run(counting_job([])).startswith("skipped")
+
+
+def test_a_shared_job_runs_in_two_schedulers_at_once(app):
+    with app.app_context():
+        assert Lease("elsewhere").acquire()  # neither scheduler below holds the lease
+    both_inside, met = threading.Barrier(2, timeout=10), threading.Event()
+
+    def meet() -> str:
+        if not met.is_set():
+            both_inside.wait()  # passes only while the other scheduler runs it too
+            met.set()
+        return "met"
+
+    shared = Job("match", "matches the outbox", 1, meet, exclusive=False)
+    schedulers = [build_scheduler(app, jobs=(shared,)) for _ in range(2)]
+    for scheduler, _ in schedulers:
+        scheduler.start()
+    try:
+        assert met.wait(timeout=10)
+    finally:
+        for scheduler, runner in schedulers:
+            runner.stop(scheduler)
+    with app.app_context():
+        assert db.session.get(JobRun, "match").status == "ok"
+        assert db.session.get(SchedulerLease, "scheduler").holder == "elsewhere"
+
+
+def test_a_stopped_scheduler_frees_its_lease(app):
+    scheduler, runner = build_scheduler(app, jobs=())
+    scheduler.start()
+    try:
+        assert wait_for(lambda: lease_holder(app) == runner.lease.holder)
+    finally:
+        runner.stop(scheduler)
+    assert not scheduler.running
+    assert lease_holder(app) is None
+
+
+def test_a_slow_frequent_job_never_stacks_and_warns_nothing(app, caplog):
+    inside, peak, finished = [0], [0], threading.Event()
+
+    def slow() -> str:
+        inside[0] += 1
+        peak[0] = max(peak[0], inside[0])
+        time.sleep(2.2)  # outlasts two of its 1-second intervals
+        inside[0] -= 1
+        finished.set()
+        return ""
+
+    scheduler, runner = build_scheduler(
+        app, jobs=(Job("slow", "outlasts its interval", 1, slow, exclusive=False),))
+    scheduler.start()
+    try:
+        assert finished.wait(timeout=10)
+    finally:
+        runner.stop(scheduler)
+    assert peak == [1]
+    assert "maximum number of running instances" not in caplog.text
+
+
+def test_only_flask_run_and_wsgi_servers_count_as_serving(monkeypatch):
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    assert serves_http()  # gunicorn importing app:app: no click context
+    with click.Context(FlaskGroup()):  # `flask bootstrap`, `flask db upgrade` load the app here
+        assert not serves_http()
+    with click.Context(run_command) as run:
+        run.params["reload"] = False
+        assert serves_http()
+        run.params["reload"] = True  # the reloader's parent only watches files
+        assert not serves_http()
+        monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # the child it starts serves
+        assert serves_http()
+
+
+def lease_holder(app) -> str | None:
+    with app.app_context():
+        lease = db.session.get(SchedulerLease, "scheduler")
+        return lease.holder if lease else None
+
+
+def wait_for(condition, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -56,6 +56,14 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 50,
     "EXPORT_FOLDER": None,  # background export files; default: exports/ in the instance folder
+    # Where people reach Herald, e.g. "https://herald.example.com": emails and chat messages
+    # link to events with it (jobs have no request to take the host from).
+    "EXTERNAL_URL": None,
+    # Deliveries sent at once by one scheduler, and the first retry's delay (it doubles).
+    "NOTIFICATION_CONCURRENCY": 16,
+    "NOTIFICATION_RETRY_BASE_SECONDS": 30,
+    # A delivery claimed by a worker that died is sent again once this claim runs out.
+    "NOTIFICATION_CLAIM_SECONDS": 300,
 }
 
 

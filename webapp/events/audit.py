@@ -148,9 +148,6 @@ def _merge_field_diff(change: Change, spec: AuditSpec, state: InstanceState) -> 
             continue
         first = change.diff.get(key, {"previous_value": old})["previous_value"]
         change.diff[key] = {"previous_value": first, "new_value": new}
-        if key in spec.secret:
-            change.diff[key] = {"previous_value": MASK if first is not None else None,
-                                "new_value": MASK if new is not None else None}
 
 
 def _collect_memberships(session: Session, obj: Any, spec: AuditSpec) -> None:
@@ -199,13 +196,21 @@ def _record_change(change: Change) -> None:
         if not change.created:
             record(EventAction.MODEL_DELETED, {"model": reference}, app="herald.audit")
         return
-    diff = {key: value for key, value in change.diff.items()
+    secret = _registry[type(change.obj)].secret
+    diff = {key: _masked(value) if key in secret else value
+            for key, value in change.diff.items()
             if change.created or value["previous_value"] != value["new_value"]}
     diff.update(_membership_diff(change))
     if not diff:
         return
     action = EventAction.MODEL_CREATED if change.created else EventAction.MODEL_UPDATED
     record(action, {"model": reference, "diff": diff}, app="herald.audit")
+
+
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    """A secret's diff says that it was set or changed, never what it was or became. Masking
+    happens after comparing, so a rotated secret is still a change."""
+    return {side: MASK if value is not None else None for side, value in values.items()}
 
 
 def _membership_diff(change: Change) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from webapp.events import actor
 from webapp.events.columns import indexed_columns
 from webapp.events.geoip import enrich
 from webapp.events.request_context import normalise_ip, request_defaults, user_reference
-from webapp.events.retention import RetentionError, expiry_for, parse_retention
+from webapp.events.retention import expiry_for, stored_retention
 from webapp.events.sanitize import cleanse, sanitize
 from webapp.events.serialize import DEFAULT_BRAND, event_to_dict
 from webapp.models import DEFAULT_EVENT_RETENTION, Event, EventAction, Settings
@@ -81,10 +81,7 @@ def current_retention() -> timedelta:
     """The retention setting; a damaged value falls back to the default instead of failing."""
     with db.session.no_autoflush:
         text = db.session.scalar(sa.select(Settings.event_retention).limit(1))
-    try:
-        return parse_retention(text or DEFAULT_EVENT_RETENTION)
-    except RetentionError:
-        return parse_retention(DEFAULT_EVENT_RETENTION)
+    return stored_retention(text, DEFAULT_EVENT_RETENTION)
 
 
 def _resolve_user(user: Any, request_user: dict[str, Any] | None, ctx: dict[str, Any]):

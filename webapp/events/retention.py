@@ -39,6 +39,15 @@ def parse_retention(text: str) -> timedelta:
     return total
 
 
+def stored_retention(text: str | None, default: str) -> timedelta:
+    """A retention read from the settings row: a damaged value falls back to `default`, so a
+    bad row never stops recording events or a cleanup job."""
+    try:
+        return parse_retention(text or default)
+    except RetentionError:
+        return parse_retention(default)
+
+
 def _parse_pair(pair: str) -> tuple[str, float]:
     unit, sep, raw = pair.partition("=")
     unit = unit.strip().lower()

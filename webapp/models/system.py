@@ -14,6 +14,8 @@ DEFAULT_EVENT_RETENTION = "days=365"
 #: Exports up to this many events stream at once; larger ones run in the background.
 DEFAULT_EXPORT_STREAM_LIMIT = 100_000
 DEFAULT_EXPORT_RETENTION = "days=7"
+#: Seen notifications and finished deliveries (sent or dead) are kept this long.
+DEFAULT_NOTIFICATION_RETENTION = "days=30"
 
 
 class Settings(db.Model):
@@ -28,6 +30,9 @@ class Settings(db.Model):
                                                      server_default=str(DEFAULT_EXPORT_STREAM_LIMIT))
     export_retention: Mapped[str] = mapped_column(sa.String(200), default=DEFAULT_EXPORT_RETENTION,
                                                   server_default=DEFAULT_EXPORT_RETENTION)
+    notification_retention: Mapped[str] = mapped_column(
+        sa.String(200), default=DEFAULT_NOTIFICATION_RETENTION,
+        server_default=DEFAULT_NOTIFICATION_RETENTION)
 
     @property
     def pk(self) -> int:

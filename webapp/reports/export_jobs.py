@@ -106,8 +106,7 @@ def stream_export(export_id: int) -> Iterator[bytes]:
         rows = done
 
     try:
-        for piece in export_chunks(filters, fmt, excel=excel, progress=count):
-            data = piece.encode()
+        for data in export_chunks(filters, fmt, excel=excel, progress=count):
             size += len(data)
             yield data
         complete = True
@@ -133,7 +132,7 @@ def write_export_file(export_id: int, progress: Callable[[int, int], None]) -> s
     progress(0, total)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("w", encoding="utf-8", newline="") as file:
+        with partial.open("wb") as file:
             for piece in export_chunks(filters, fmt, excel=excel, progress=advance):
                 file.write(piece)
         partial.replace(target)

@@ -1,0 +1,1 @@
+"""Notifications: matching events to rules, and delivering what matched through transports."""
