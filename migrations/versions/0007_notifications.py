@@ -2,7 +2,7 @@
 notifications, the delivery ledger, the event outbox, throttle marks and rule statistics
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-21 22:48:43
 
 A database bootstrapped before this revision (it has the admins group) also gets the default
@@ -26,7 +26,7 @@ from webapp.notifications.defaults import (
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -48,7 +48,7 @@ def test_the_map_draws_places_and_the_world_from_this_machine_only(app, page: Pa
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     sign_in(page, "admin", ADMIN_PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Map").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Map", exact=True).click()
     expect(page).to_have_url(re.compile(r"/events/map$"))
     frame = open_map(page, page.url)
 

@@ -132,3 +132,27 @@ def test_nothing_located_is_an_empty_summary():
     make_event("login")
     summary = places_for(EventFilter())
     assert (summary.places, summary.located, summary.busiest) == ([], 0, 0)
+
+
+def test_the_grouped_count_reads_an_index_alone_on_sqlite():
+    """100,000 events in range are 100,000 index entries, not 100,000 table rows."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    for index in range(30):
+        at({"country": "BR", "city": f"City {index % 3}", "lat": -10, "long": -50},
+           minutes_ago=index)
+    db.session.execute(sa.text("ANALYZE"))
+    statements: list[tuple[str, tuple]] = []
+
+    def capture(_conn, _cursor, statement, parameters, *_args):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        places_for(EventFilter(period="24h"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    grouped, parameters = statements[0]
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {grouped}", parameters)
+    plan = " ".join(row[-1] for row in rows)
+    assert "COVERING INDEX ix_events_country_created" in plan, plan

@@ -2,11 +2,12 @@
 
 A place is an event's indexed (country, city). 100,000 events in range must not become
 100,000 markers, nor 100,000 JSON parses: one grouped query counts events per place and action
-from the indexed columns only (parsing `context` for coordinates on every row doubled its
-cost on SQLite), and a second, small query reads each shown place's latest event through the
-created index. That event gives the popup its "latest" line and the place its
-coordinates (`context.geo.lat`/`long`, which GeoIP fills per city), so JSON is read once per
-place. Places without usable coordinates are counted, not drawn.
+from the country index alone, which holds city and action for this (reading the rows, let alone
+parsing `context` for coordinates on every one, doubled its cost on SQLite), and a second,
+small query reads each shown place's latest event through the created index. That event gives
+the popup its "latest" line and the place its coordinates (`context.geo.lat`/`long`, which GeoIP
+fills per city), so JSON is read once per place. Places without usable coordinates are counted,
+not drawn.
 """
 
 from __future__ import annotations
