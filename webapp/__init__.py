@@ -66,8 +66,17 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.views import auth, directory, events, health, overview, reports, settings
+    from webapp.views.notifications import (
+        bell,
+        deliveries,
+        mappings,
+        policies,
+        rules,
+        transports,
+    )
 
-    for module in (auth, directory, events, health, overview, reports, settings):
+    for module in (auth, directory, events, health, overview, reports, settings, bell, rules,
+                   transports, mappings, deliveries, policies):
         app.register_blueprint(module.bp)
 
 

@@ -21,7 +21,7 @@ from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.factories import make_event, make_token, make_user
 from webapp.core.extensions import db
 from webapp.directory.accounts import ensure_admins_group
-from webapp.models import User
+from webapp.models import Notification, User
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -58,9 +58,30 @@ def test_the_sign_in_page_and_a_regular_users_pages_pass_axe(page: Page, regular
     report = {"/auth/login": blocking_violations(page, "/auth/login")}
     sign_in(page, "alice", USER_PASSWORD)
     page.wait_for_url(re.compile(r"^(?!.*/auth/login)"))
-    report.update({url: blocking_violations(page, url) for url in sidebar_links(page)})
+    report.update({url: blocking_violations(page, url)
+                   for url in [*sidebar_links(page), "/notifications/"]})
 
-    assert len(report) >= 2, report
+    assert len(report) >= 3, report
+    assert not any(report.values()), readable(report)
+
+
+def test_the_bell_its_open_drawer_and_the_notifications_page_pass_axe(app, page: Page, admin):
+    """Every severity's colours, read and unread rows, and the drawer in its open state,
+    which no page walk reaches by itself."""
+    with app.app_context():
+        for seen, severity in enumerate(("notice", "warning", "alert")):
+            db.session.add(Notification(user_id=admin, severity=severity, seen=bool(seen % 2),
+                                        body=f"A {severity} for the walk",
+                                        hyperlink=f"/events/{make_event('login_failed').pk}",
+                                        hyperlink_label="Show event"))
+        db.session.commit()
+    sign_in(page, "admin", ADMIN_PASSWORD)
+    report = {"/notifications/": blocking_violations(page, "/notifications/")}
+
+    page.locator("#bell-button").click()
+    page.get_by_role("dialog", name="Notifications").locator("li").first.wait_for()
+    report["the open bell drawer"] = [violation for violation in run_axe(page)
+                                      if violation["impact"] in BLOCKING]
     assert not any(report.values()), readable(report)
 
 

@@ -13,7 +13,9 @@ from werkzeug.routing import Rule
 from tests.helpers import csrf_token, events
 
 PUBLIC = {"static", "auth.login", "health.live", "health.ready"}
-ANY_SIGNED_IN_USER = {"overview.root", "auth.logout", "auth.change_password"}
+ANY_SIGNED_IN_USER = {"overview.root", "auth.logout", "auth.change_password",
+                      "notifications.badge", "notifications.drawer", "notifications.index",
+                      "notifications.mark_read", "notifications.mark_all_read"}
 PLACEHOLDERS = {"IntegerConverter": 1, "PathConverter": "x.css",
                 "default": "00000000-0000-0000-0000-000000000001"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -63,7 +65,8 @@ def test_regular_users_get_403_on_every_admin_page(app, user_client):
 
 def test_regular_users_reach_their_own_pages(app, user_client):
     assert user_client.get("/auth/password").status_code == 200
-    assert user_client.get("/").headers["Location"] == "/auth/password"
+    assert user_client.get("/").headers["Location"] == "/notifications/"
+    assert user_client.get("/notifications/").status_code == 200
 
 
 def test_admins_reach_admin_pages(admin_client):

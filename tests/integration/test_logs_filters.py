@@ -8,6 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
@@ -195,3 +197,32 @@ class _Args(dict):
     def getlist(self, key):
         value = super().get(key, [])
         return value if isinstance(value, list) else [value]
+
+
+def test_a_deeper_page_of_a_custom_range_starts_its_scan_at_the_cursor_on_sqlite(app):
+    """Bounded by the range's `until` instead, page n would walk the n - 1 pages above it."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite's query plan")
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, *_args):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        now = utcnow()
+        for minutes in range(3):
+            record("login", {}, app="tests", created=now - timedelta(minutes=minutes + 1))
+        db.session.commit()
+        filters = parse_filters(MultiDict({"period": "custom",
+                                           "since": (now - timedelta(days=1)).date().isoformat(),
+                                           "until": now.date().isoformat()})).filter
+        first = event_page(filters, None, 1)
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            event_page(filters, first.next_cursor, 1)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        sql, args = statements[0]
+        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {sql}", args))
+    assert "(created,event_uuid)<(?,?)" in plan, plan

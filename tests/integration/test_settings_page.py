@@ -91,3 +91,25 @@ def _wait_for_task() -> BackgroundTask:
 
 def test_an_unknown_task_is_a_404(admin_client):
     assert admin_client.get("/settings/tasks/999").status_code == 404
+
+
+def test_the_notification_retention_is_saved_from_its_own_card(app, admin_client):
+    page = admin_client.get("/settings/").text
+    assert 'id="notifications-heading"' in page and 'value="days=30"' in page
+    response = post_form(admin_client, "/settings/notifications",
+                         {"notification_retention": "days=7"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Settings, 1).notification_retention == "days=7"
+
+
+def test_a_bad_notification_retention_is_refused_and_the_other_cards_stay_intact(
+        app, admin_client):
+    admin_client.get("/settings/")
+    response = post_form(admin_client, "/settings/notifications",
+                         {"notification_retention": "forever"})
+    assert response.status_code == 200
+    assert 'id="notification_retention-errors"' in response.text
+    assert 'value="days=365"' in response.text  # the retention card, unbound
+    with app.app_context():
+        assert db.session.get(Settings, 1).notification_retention == "days=30"

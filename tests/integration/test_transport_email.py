@@ -75,6 +75,16 @@ def test_the_email_carries_authentiks_content(ctx, smtp: SmtpReceiver):
     assert text.startswith("login_failed\n\nInvalid credentials\n")
 
 
+def test_the_queue_s_relative_link_becomes_absolute_with_the_external_url(
+        app, ctx, smtp: SmtpReceiver):
+    app.config["EXTERNAL_URL"] = "https://herald.example.com/"
+    event = failed_login()
+    send(outgoing(email_transport(), event, make_user("carol"), hyperlink=f"/events/{event.pk}"))
+    [mail] = smtp.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert f"View event: https://herald.example.com/events/{event.pk}" in text
+
+
 def test_a_sent_email_is_recorded_as_an_email_sent_event(ctx, smtp: SmtpReceiver):
     send(outgoing(email_transport(), failed_login(), make_user("carol", name="Carol")))
     db.session.commit()  # the delivery queue commits the event with the delivery's outcome

@@ -40,6 +40,7 @@ def test_a_headers_mapping_renders_an_object_of_strings(ctx):
     ("headers", '{"X-Count": 3}', "header 'X-Count' must be a string, not int"),
     ("headers", '{"Bad Name": "x"}', "header name 'Bad Name' is not a valid HTTP header name"),
     ("headers", '{"X-Split": "a\\r\\nX-Injected: b"}', "contains a line break"),
+    ("body", "{{ '[' * 100000 }}{{ ']' * 100000 }}", "the body mapping renders JSON nested too"),
 ])
 def test_a_mapping_that_renders_the_wrong_thing_is_refused(ctx, purpose, expression, says):
     with pytest.raises(MappingError) as caught:

@@ -88,7 +88,7 @@ def test_fields_stop_at_discords_limit_and_are_cut_to_its_lengths(ctx):
 
 
 def test_the_author_links_to_this_herald_when_it_knows_its_address(app, ctx):
-    app.config.update(SERVER_NAME="herald.example.com", PREFERRED_URL_SCHEME="https")
+    app.config.update(EXTERNAL_URL="https://herald.example.com")
 
     body = slack_body(outgoing(slack(), None, None, body="hi"))
 

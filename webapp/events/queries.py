@@ -54,11 +54,15 @@ def latest_events(limit: int = 10) -> list[Event]:
 def event_page(filters: EventFilter, cursor: str | None, size: int) -> EventPage:
     """A page of events, newest first. The page's keys are chosen first and the rows fetched
     after: a filter answered by an index range (a CIDR, a place) then sorts only keys, never
-    every matching row with its JSON, which matters when thousands match."""
-    keys = filters.apply(sa.select(Event.event_uuid))
+    every matching row with its JSON, which matters when thousands match.
+
+    The cursor's condition comes before the filter's: SQLite bounds its index scan by the
+    first upper bound on `created` it meets, and a custom range's `until` met first would
+    make every deeper page walk all the pages above it again."""
+    keys = sa.select(Event.event_uuid)
     if cursor:
         keys = keys.where(_key() < decode_cursor(cursor))
-    keys = keys.order_by(*NEWEST_FIRST).limit(size + 1)
+    keys = filters.apply(keys).order_by(*NEWEST_FIRST).limit(size + 1)
     query = sa.select(Event).where(Event.event_uuid.in_(keys.scalar_subquery()))
     rows = list(db.session.scalars(query.order_by(*NEWEST_FIRST)))
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None

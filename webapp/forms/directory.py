@@ -118,7 +118,7 @@ def _check_storable(value: Any, depth: int) -> None:
         _check_storable(item, depth + 1)
 
 
-def _name_taken(column: sa.ColumnElement[str], pk_column: sa.ColumnElement[Any], name: str,
+def name_taken(column: sa.ColumnElement[str], pk_column: sa.ColumnElement[Any], name: str,
                 own_pk: Any = None) -> bool:
     """Whether another row already uses `name` in `column`, ignoring case."""
     query = sa.select(pk_column).where(sa.func.lower(column) == name.lower())
@@ -151,7 +151,7 @@ class UserCreateForm(UserProfileMixin, DirectoryForm):
     submit = SubmitField("Create user")
 
     def validate_username(self, field: StringField) -> None:
-        if _name_taken(User.username, User.id, field.data):
+        if name_taken(User.username, User.id, field.data):
             raise ValidationError(f"A user named '{field.data}' already exists.")
 
 
@@ -189,7 +189,7 @@ class GroupForm(DirectoryForm):
 
     def validate_name(self, field: StringField) -> None:
         own = self.group.num_pk if self.group else None
-        if _name_taken(Group.name, Group.num_pk, field.data, own):
+        if name_taken(Group.name, Group.num_pk, field.data, own):
             raise ValidationError(f"A group named '{field.data}' already exists.")
 
     def validate_parent_id(self, field: SelectField) -> None:
@@ -234,7 +234,7 @@ class TokenForm(DirectoryForm):
         self.user_id.choices = [(u.id, u.username) for u in users]
 
     def validate_identifier(self, field: StringField) -> None:
-        if _name_taken(Token.identifier, Token.id, field.data):
+        if name_taken(Token.identifier, Token.id, field.data):
             raise ValidationError(f"A token named '{field.data}' already exists.")
 
     def validate_expires(self, field: DateTimeLocalField) -> None:

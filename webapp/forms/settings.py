@@ -51,3 +51,19 @@ def _check_retention(field: StringField) -> None:
         parse_retention(field.data)
     except RetentionError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+class NotificationSettingsForm(FlaskForm):
+    """How long read notifications and settled deliveries stay."""
+
+    notification_retention = StringField(
+        "Keep read notifications for",
+        validators=[DataRequired(), Length(max=200)],
+        description="Notifications someone has read, and deliveries that were sent or gave up, "
+                    "are deleted by the cleanup job after this long, e.g. days=30. Unread "
+                    "notifications and deliveries still being retried are kept.",
+    )
+    submit_notifications = SubmitField("Update notification settings")
+
+    def validate_notification_retention(self, field: StringField) -> None:
+        _check_retention(field)

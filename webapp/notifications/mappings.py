@@ -61,6 +61,8 @@ def render_mapping(expression: str, purpose: Purpose, variables: dict[str, Any])
             f"the {purpose} mapping must render JSON, but line {exc.lineno} column {exc.colno}: "
             f"{exc.msg} (wrap values with the tojson filter: {{{{ event.action | tojson }}}})"
         ) from None
+    except RecursionError:
+        raise MappingError(f"the {purpose} mapping renders JSON nested too deeply") from None
     return _SHAPE_CHECKS[purpose](value)
 
 

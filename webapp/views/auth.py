@@ -111,6 +111,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_url() -> str:
+    """Administrators land on the Overview; everyone else on their own notifications."""
     if current_user.is_authenticated and current_user.is_admin:
         return url_for("overview.index")
-    return url_for("auth.change_password")
+    return url_for("notifications.index")

@@ -52,14 +52,10 @@ def title(message: OutgoingMessage, *, max_body: int | None = None) -> str:
 
 
 def instance_url() -> str:
-    """This Herald's own address when the configuration names it (Flask's SERVER_NAME, which
-    url_for(_external=True) uses too), else ""."""
-    server = current_app.config.get("SERVER_NAME")
-    if not server:
-        return ""
-    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
-    root = current_app.config.get("APPLICATION_ROOT") or "/"
-    return f"{scheme}://{server}{root}"
+    """This Herald's own address (HERALD_EXTERNAL_URL, ending in "/"), else "". Not Flask's
+    SERVER_NAME: that also makes routing refuse requests for any other host name."""
+    url = (current_app.config.get("EXTERNAL_URL") or "").strip()
+    return url.rstrip("/") + "/" if url else ""
 
 
 def absolute_link(hyperlink: str | None) -> str | None:

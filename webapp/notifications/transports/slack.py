@@ -2,7 +2,7 @@
 the same body at its webhook URL with `/slack` appended.
 
 authentik points the icon and author link at goauthentik.io. Herald links to itself when it
-knows its own address (Flask's SERVER_NAME, which url_for(_external=True) also uses) and
+knows its own address (HERALD_EXTERNAL_URL) and
 otherwise leaves the values empty: the keys stay so receivers see authentik's shape, but
 no message ever makes a chat client fetch from a host this instance has nothing to do with.
 """

@@ -14,6 +14,7 @@ from webapp.events.renderers import details_for
 from webapp.events.renderers.values import cut
 from webapp.events.serialize import event_to_dict
 from webapp.models import Event
+from webapp.notifications.ledger import count_for_event
 from webapp.views.events import bp
 from webapp.web.template_helpers import pretty_json
 
@@ -27,7 +28,8 @@ def detail(event_id: str):
     raw = pretty_json(event_to_dict(event))
     return render_template("events/detail.html", event=event, raw=cut(raw, MAX_RAW_JSON),
                            raw_is_cut=len(raw) > MAX_RAW_JSON, details=details_for(event),
-                           related=related_events(event), ids="event")
+                           related=related_events(event), ids="event",
+                           deliveries=count_for_event(event.event_uuid))
 
 
 @bp.get("/<event_id>/details")
