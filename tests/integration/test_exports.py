@@ -22,7 +22,7 @@ from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.serialize import event_to_dict
-from webapp.models import BackgroundTask, DataExport, Event, Settings
+from webapp.models import BackgroundTask, DataExport, Event, Notification, Settings
 from webapp.reports import export as export_module
 from webapp.reports.export import COLUMNS
 from webapp.reports.export_jobs import delete_expired_exports, write_export_file
@@ -250,6 +250,11 @@ def test_above_the_stream_limit_the_export_runs_in_the_background(app, admin_cli
         assert ready.context["export"]["pk"] == row.id
         assert "5 events" in ready.context["message"]
         expected = expected_pks(Event.username == "alice")
+        # The bell rings for whoever asked, with the file one click away.
+        (note,) = db.session.scalars(sa.select(Notification)).all()
+        assert (note.user.username, note.hyperlink, note.hyperlink_label, note.event_id) == (
+            "admin", f"/reports/{row.id}/download", "Download", ready.event_uuid)
+        assert note.body == row.message
 
     page = admin_client.get("/reports/").text
     assert f'id="export-{row.id}"' in page and "ready" in page

@@ -30,15 +30,18 @@ from webapp.events import record
 from webapp.events.audit import audit_suppressed
 from webapp.events.filters import EventFilter, parse_filters
 from webapp.events.queries import count_events
-from webapp.events.retention import RetentionError, parse_retention
+from webapp.events.retention import stored_retention
 from webapp.events.sanitize import model_reference
 from webapp.models import (
     BackgroundTask,
     DataExport,
+    Event,
     EventAction,
     ExportFormat,
     ExportStatus,
+    Notification,
     Settings,
+    Severity,
     User,
 )
 from webapp.models.system import DEFAULT_EXPORT_RETENTION, DEFAULT_EXPORT_STREAM_LIMIT
@@ -82,10 +85,7 @@ def export_settings() -> tuple[int, timedelta]:
     row = db.session.execute(
         sa.select(Settings.export_stream_limit, Settings.export_retention).limit(1)).first()
     limit, text = row if row is not None else (None, None)
-    try:
-        retention = parse_retention(text or DEFAULT_EXPORT_RETENTION)
-    except RetentionError:
-        retention = parse_retention(DEFAULT_EXPORT_RETENTION)
+    retention = stored_retention(text, DEFAULT_EXPORT_RETENTION)
     return (limit if limit and limit > 0 else DEFAULT_EXPORT_STREAM_LIMIT), retention
 
 
@@ -156,11 +156,23 @@ def _publish(export_id: int, target: Path, rows: int) -> str:
     message = f"{export.name} is ready: {rows:,} events, {human_size(size)}."
     export.message = message
     requester = db.session.get(User, export.requested_by_id) if export.requested_by_id else None
-    record(EventAction.EXPORT_READY, {"message": message, "export": model_reference(export),
-                                      "rows": rows, "size": size},
-           user=requester, app="herald.reports")
+    event = record(EventAction.EXPORT_READY, {"message": message,
+                                              "export": model_reference(export),
+                                              "rows": rows, "size": size},
+                   user=requester, app="herald.reports")
+    if requester is not None:
+        _ring_the_bell(requester, export, event)
     db.session.commit()
     return message
+
+
+def _ring_the_bell(requester: User, export: DataExport, event: Event) -> None:
+    """Whoever asked hears at once that the file is ready, with a link to it (no rule
+    needed: it answers their own request)."""
+    db.session.add(Notification(
+        severity=Severity.NOTICE.value, body=export.message, user_id=requester.id,
+        hyperlink=f"/reports/{export.id}/download",  # a path: the task has no request
+        hyperlink_label="Download", event_id=event.event_uuid))
 
 
 def _finish(export_id: int, **values: Any) -> None:
