@@ -44,6 +44,10 @@ $(VENDOR)/.stamp: node_modules/.stamp
 	cp node_modules/leaflet.heat/dist/leaflet-heat.js $(VENDOR)/leaflet.heat/
 	cp node_modules/topojson-client/dist/topojson-client.min.js $(VENDOR)/topojson-client/
 	cp node_modules/world-atlas/countries-110m.json $(VENDOR)/world-atlas/
+	# The API browser (templates/api/browser.html, started by static/js/api-browser.js).
+	mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		$(VENDOR)/swagger-ui/
 	touch $@
 
 $(INSTANCE)/secret_key:

@@ -78,6 +78,9 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth, directory, events, health, overview, reports, settings, bell, rules,
                    transports, mappings, deliveries, policies):
         app.register_blueprint(module.bp)
+    from webapp.api import register_api
+
+    register_api(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -11,7 +11,8 @@ from webapp.events.sanitize import MASK, cleanse, is_sensitive_key
 
 SENSITIVE = ["password", "api_key", "Token", "client_secret", "AUTHORIZATION", "signature",
              "HTTP_COOKIE", "x-goauthentik.io/key", "passphrase"]
-ALLOWED = ["passing", "password_change_date", "auth_method", "auth_method_args"]
+ALLOWED = ["passing", "password_change_date", "auth_method", "auth_method_args",
+           "authorized_application"]
 ORDINARY = ["name", "email", "path", "count", "items", "user"]
 
 keys = st.sampled_from(SENSITIVE + ALLOWED + ORDINARY) | st.text(max_size=12)

@@ -19,7 +19,12 @@ from typing import Any
 
 MASK = "********************"
 SENSITIVE_KEY = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE", re.IGNORECASE)
-ALLOWED_KEY = re.compile(r"^(passing|password_change_date|auth_method(_args)?)$", re.IGNORECASE)
+#: Keys that only look sensitive. `authorized_application` is the model reference of an
+#: authorize_application event: authentik's examples show it, and the Elastic integration
+#: and the API's `context_authorized_app` filter read its pk.
+ALLOWED_KEY = re.compile(
+    r"^(passing|password_change_date|auth_method(_args)?|authorized_application)$",
+    re.IGNORECASE)
 
 
 def is_sensitive_key(key: object) -> bool:
