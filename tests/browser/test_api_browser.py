@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import browser, live_server, page, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_api_browser_lists_and_calls_the_api(page: Page, admin):  # noqa: F811
+def test_the_api_browser_lists_and_calls_the_api(page: Page, admin):
     sign_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/api/v3/schema/browser/")
     expect(page.get_by_text("Herald API").first).to_be_visible()
