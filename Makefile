@@ -9,7 +9,7 @@ INSTANCE := instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test bench demo lint clean
+.PHONY: setup run serve test bench demo lint clean
 
 setup: $(VENV)/.installed $(VENDOR)/.stamp
 
@@ -60,6 +60,15 @@ run: setup $(INSTANCE)/secret_key
 	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) bootstrap
 	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) HERALD_SCHEDULER=true \
 		$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production serving: gunicorn workers plus a dedicated scheduler process (webapp/system/serve.py).
+# WORKERS=N overrides the default (2 * cores + 1, at most 8).
+serve: setup $(INSTANCE)/secret_key
+	HERALD_SECRET_KEY=$${HERALD_SECRET_KEY:-$$(cat $(INSTANCE)/secret_key)} $(FLASK) db upgrade
+	HERALD_SECRET_KEY=$${HERALD_SECRET_KEY:-$$(cat $(INSTANCE)/secret_key)} $(FLASK) bootstrap
+	HERALD_SECRET_KEY=$${HERALD_SECRET_KEY:-$$(cat $(INSTANCE)/secret_key)} \
+		$(BIN)/python -m webapp.system.serve --host $(HOST) --port $(PORT) \
+		$(if $(WORKERS),--workers $(WORKERS))
 
 demo: setup $(INSTANCE)/secret_key
 	HERALD_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) db upgrade

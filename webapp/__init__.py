@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.core.config import load_config
 from webapp.core.extensions import csrf, db, htmx, migrate
+from webapp.web.metrics import init_metrics
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     load_config(app, config)
+    init_metrics(app)  # first: its WSGI wrapper sits inside ProxyFix, its timer outside hooks
     _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -154,6 +154,25 @@ def test_bulk_is_all_or_nothing(app, client, admin_key):
     assert [event["created"] for event in body["results"]] == ["2026-01-02T03:04:05.000000Z"] * 3
 
 
+def test_bulk_strips_nul_characters_postgresql_refuses(app, client, admin_key):
+    item = {"action": "lo\u0000gin", "app": "i\u0000dp", "context": {"k\u0000": "v\u0000"},
+            "user": {"pk": 3, "username": "n\u0000ul", "email": ""}}
+    response = client.post("/api/v3/events/events/bulk/", headers=bearer(admin_key),
+                           json=[item])
+    assert response.status_code == 201, response.text
+    pk = response.get_json()["pks"][0]
+    event = client.get(f"/api/v3/events/events/{pk}/", headers=bearer(admin_key)).get_json()
+    assert (event["action"], event["app"], event["user"]["username"]) == ("login", "idp", "nul")
+    assert event["context"]["k"] == "v"
+
+
+def test_bulk_refuses_a_time_whose_expiry_cannot_exist(client, admin_key):
+    response = client.post("/api/v3/events/events/bulk/", headers=bearer(admin_key), json=[
+        {"action": "login", "app": "idp", "created": "9999-12-31T23:59:59Z"}])
+    assert response.status_code == 400
+    assert "0.created" in response.get_json()
+
+
 def test_actions_and_volume(app, client, admin_key):
     with app.app_context():
         make_event("login")

@@ -16,7 +16,10 @@ PUBLIC = {"static", "auth.login", "health.live", "health.ready", "api.schema", "
 ANY_SIGNED_IN_USER = {"overview.root", "auth.logout", "auth.change_password",
                       "notifications.badge", "notifications.drawer", "notifications.index",
                       "notifications.mark_read", "notifications.mark_all_read",
-                      "api.list_tokens", "api.get_token", "api.create_token", "api.delete_token"}
+                      "api.list_tokens", "api.get_token", "api.create_token", "api.delete_token",
+                      "api.list_notifications", "api.get_notification",
+                      "api.update_notification", "api.delete_notification",
+                      "api.mark_all_seen"}
 PLACEHOLDERS = {"IntegerConverter": 1, "PathConverter": "x.css",
                 "default": "00000000-0000-0000-0000-000000000001"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

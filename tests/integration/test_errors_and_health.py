@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.helpers import events, login
+from tests.helpers import csrf_token, events, login
 
 
 def test_an_unhandled_error_shows_a_page_with_the_request_id_and_records_the_traceback(
@@ -69,3 +69,18 @@ def test_a_nul_character_in_input_is_refused_with_a_clear_400(app, admin_client)
 
     assert response.status_code == 400
     assert "NUL character" in response.text
+
+
+def test_a_path_with_a_nul_character_names_nothing_before_it_reaches_a_query(admin_client):
+    response = admin_client.get("/api/v3/core/tokens/ad%00min/")
+
+    assert response.status_code == 404
+
+
+def test_a_nul_character_in_a_configuration_body_is_refused(admin_client):
+    response = admin_client.post("/api/v3/core/groups/", data='{"name": "a\\u0000b"}',
+                                 content_type="application/json",
+                                 headers={"X-CSRFToken": csrf_token(admin_client)})
+
+    assert response.status_code == 400
+    assert "NUL characters" in response.get_data(as_text=True)

@@ -26,7 +26,19 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     """Attach the API's routes (imported here: each module adds its views to `bp`)."""
-    from webapp.api import directory, events, schema, tokens  # noqa: F401 (routes)
+    from webapp.api import (  # noqa: F401 (routes)
+        bindings,
+        deliveries,
+        directory,
+        events,
+        mappings,
+        notifications,
+        policies,
+        rules,
+        schema,
+        tokens,
+        transports,
+    )
     from webapp.api.spec import bp
 
     app.register_blueprint(bp)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from webapp.api.pagination import PageQuery, Pagination
-from webapp.api.schemas import JSONObject, Strict
+from webapp.api.schemas import Body, JSONObject
 
 UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
@@ -94,7 +94,7 @@ class GroupQuery(PageQuery):
     search: str | None = Field(None, max_length=255)
 
 
-class UserChange(Strict):
+class UserChange(Body):
     """PATCH: only the fields sent change (PUT sends them all)."""
 
     name: str | None = Field(None, max_length=255)
@@ -109,7 +109,7 @@ class UserRequest(UserChange):
     password: str | None = Field(None, min_length=8, max_length=1024)
 
 
-class GroupChange(Strict):
+class GroupChange(Body):
     name: str | None = Field(None, min_length=1, max_length=150)
     parent: uuid.UUID | None = None
     is_superuser: bool | None = None
@@ -143,7 +143,7 @@ class PaginatedTokenList(BaseModel):
     results: list[Token]
 
 
-class TokenRequest(Strict):
+class TokenRequest(Body):
     identifier: str = Field(min_length=1, max_length=255, pattern=r"^[-\w.]+$")
     description: str = Field("", max_length=500)
     expires: datetime | None = None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -22,6 +23,8 @@ from webapp.api.schemas import (
     Event,
     EventQuery,
     EventRequest,
+    EventStats,
+    EventStatsQuery,
     EventTopPerUser,
     EventVolume,
     PaginatedEventList,
@@ -35,7 +38,9 @@ from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.filters import EventFilter
+from webapp.events.record import record_many
 from webapp.events.request_context import normalise_ip
+from webapp.events.retention import RetentionError, parse_retention
 from webapp.events.serialize import event_to_dict
 from webapp.models import Event as EventRow
 from webapp.models import EventAction
@@ -44,6 +49,9 @@ from webapp.reports.volume import HOUR, grouped_counts
 TAGS = ("events",)
 MAX_BULK = 10_000
 VOLUME_BUCKET_HOURS = 6
+#: authentik's `stats` looks back this far at most.
+STATS_DAYS = 60
+STEP_SEPARATORS = re.compile(r"[^0-9A-Za-z]")
 ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError}
 #: What event_to_dict reads, and nothing else.
 EVENT_COLUMNS = (EventRow.event_uuid, EventRow.user, EventRow.action, EventRow.app,
@@ -99,12 +107,13 @@ def bulk_create_events(json: BulkEvents):
     items = json_body(json).root
     for index, item in enumerate(items):
         _checked_ip(f"{index}.client_ip", item.client_ip)
-    events = [record(item.action, item.context, app=item.app,
-                     user=item.user if item.user is not None else current_user,
-                     client_ip=item.client_ip, created=item.created) for item in items]
-    pks = [event.event_uuid for event in events]
+    # Each item's fields are record()'s arguments; one without a user is the caller's.
+    events = record_many([
+        {**dict(item), "user": item.user if item.user is not None else current_user}
+        for item in items])
     db.session.commit()
-    return json_response({"created": len(pks), "pks": [str(pk) for pk in pks]}, 201)
+    return json_response({"created": len(events),
+                          "pks": [str(event["event_uuid"]) for event in events]}, 201)
 
 
 @bp.get("/events/events/actions/")
@@ -137,6 +146,32 @@ def event_volume(query: VolumeQuery):
                           for (action, bucket), count in ordered])
 
 
+@bp.get("/events/events/stats/")
+@api.validate(query=EventStatsQuery, resp=Response(HTTP_200=EventStats, **ERRORS), tags=TAGS)
+def event_stats(query: EventStatsQuery):
+    """authentik's `stats`: distinct users and per-span counts of the filtered events, over the
+    last STATS_DAYS days only, as authentik limits it.
+
+    Sources: authentik's EventStats model (`unique_users: int`, `count_step: {str: any}`)
+    and `events_events_stats_retrieve` (required, repeatable `count_steps` in its timedelta
+    format, plus the list's filters) in the generated client authentik-client 2026.8.5 (its
+    2025.10.4 has no stats endpoint); the key form (`hours=24` -> `hours24`), the 60-day
+    limit and the 400 for a malformed step from shared/research/authentik-events.md (§7,
+    §9). Users are counted by `user.pk`, so anonymous events add no user.
+    """
+    now = utcnow()
+    steps = {_step_key(text): now - _step(text) for text in query.count_steps}
+    counted = [sa.func.count(sa.case((EventRow.created >= since, 1))).label(key)
+               for key, since in steps.items()]
+    row = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(EventRow.user_pk)).label("unique_users"),
+                  *counted)
+        .where(EventRow.created >= now - timedelta(days=STATS_DAYS),
+               *event_conditions(query))).one()
+    return json_response({"unique_users": row.unique_users,
+                          "count_step": {key: row._mapping[key] for key in steps}})
+
+
 @bp.get("/events/events/top_per_user/")
 @api.validate(query=TopPerUserQuery, resp=Response(HTTP_200=list[EventTopPerUser], **ERRORS),
               tags=TAGS)
@@ -161,6 +196,20 @@ def _event_or_404(event_id: str) -> EventRow:
     if event is None:
         abort(json_response({"detail": "No Event matches the given query."}, 404))
     return event
+
+
+def _step(text: str) -> timedelta:
+    """One `count_steps` value, or a 400 that shows the format (authentik answers the same)."""
+    try:
+        return parse_retention(text)
+    except RetentionError as exc:
+        abort(json_response({"count_steps": [
+            f"“{text[:45]}” is not a time span such as hours=24 or weeks=3;days=2: {exc}"]},
+            400))
+
+
+def _step_key(text: str) -> str:
+    return STEP_SEPARATORS.sub("", text)
 
 
 def _checked_ip(field: str, text: str | None) -> str | None:

@@ -12,17 +12,44 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from webapp.api.pagination import PageQuery, Pagination
+from webapp.events.retention import MAX_RETENTION
 
 JSONObject = dict[str, Any]
+#: A bulk event's `created` may be at most this (naive UTC): later, the longest retention
+#: would carry its expiry past the last date Python can represent.
+LATEST_CREATED = datetime(datetime.max.year - MAX_RETENTION.days // 365 - 1, 1, 1)
 
 
 class Strict(BaseModel):
     """A request body: unknown fields are an error, so a typo is not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
+class Body(Strict):
+    """A request body that configures something (users, groups, tokens, rules, transports,
+    policies...). NUL characters are refused here: webapp/web/security.py refuses them in
+    forms and query strings, which JSON bodies bypass, and PostgreSQL cannot store them in
+    text (a 500 otherwise). Event bodies are not Bodies: like authentik, ingest strips NUL
+    from what it records instead of refusing an event."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("Text cannot contain NUL characters (\\u0000).")
+        return data
 
 
 class Event(BaseModel):
@@ -60,6 +87,24 @@ class EventQuery(PageQuery):
     ordering: Literal[EVENT_ORDERINGS] = "-created"  # type: ignore[valid-type]
 
 
+class EventStatsQuery(EventQuery):
+    """The list's filters, plus the spans to count over (authentik's `count_steps`)."""
+
+    count_steps: list[str] = Field(
+        min_length=1, max_length=20,
+        description="Time spans in authentik's timedelta format, e.g. `hours=24` or "
+                    "`weeks=3;days=2`; repeat the parameter for several")
+
+
+class EventStats(BaseModel):
+    """How many distinct users the filtered events of the last 60 days have, and how many of
+    those events each span counted back from now holds, keyed by the span without its
+    separators (`hours=24` -> `hours24`)."""
+
+    unique_users: int
+    count_step: dict[str, int]
+
+
 class EventRequest(Strict):
     """A custom event. `user`, `brand` and `expires` are accepted for authentik clients and
     ignored: the caller is the user, Herald has one brand and retention sets the expiry."""
@@ -82,6 +127,14 @@ class BulkEvent(Strict):
     client_ip: str | None = Field(None, max_length=45)
     user: JSONObject | None = None
     created: datetime | None = None
+
+    @field_validator("created")
+    @classmethod
+    def _expirable(cls, value: datetime | None) -> datetime | None:
+        """The expiry (`created` + retention) must still be a date Python can hold."""
+        if value is not None and value.replace(tzinfo=None) > LATEST_CREATED:
+            raise ValueError(f"must be before {LATEST_CREATED.year}")
+        return value
 
 
 class BulkResult(BaseModel):

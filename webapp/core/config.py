@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATION_RETRY_BASE_SECONDS": 30,
     # A delivery claimed by a worker that died is sent again once this claim runs out.
     "NOTIFICATION_CLAIM_SECONDS": 300,
+    # GET /metrics: the client's address must be in METRICS_ALLOW (addresses or CIDRs) and,
+    # when METRICS_TOKEN is set, send it as `Authorization: Bearer <token>`.
+    "METRICS_ALLOW": ("127.0.0.1", "::1"),
+    "METRICS_TOKEN": None,
 }
 
 

@@ -8,7 +8,8 @@ matched exactly once. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several schedu
 disjoint batches; SQLite has one writer, so its DELETE is already exclusive.
 
 Bulk loads through Core (`flask demo`, benchmarks) skip the outbox on purpose: generated
-history must not notify anyone.
+history must not notify anyone. record_many() inserts through Core too, and so adds its
+outbox rows itself with `enqueue_many`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from webapp.models import Event, EventOutbox
 def _enqueue(_mapper: Any, connection: sa.Connection, event: Event) -> None:
     connection.execute(sa.insert(EventOutbox).values(event_id=event.event_uuid,
                                                      created=utcnow()))
+
+
+def enqueue_many(event_ids: list[uuid.UUID]) -> None:
+    """Outbox rows for events inserted through Core (record_many), which fires no mapper
+    events: one executemany in the current transaction, as `_enqueue` adds them one by one."""
+    now = utcnow()
+    db.session.execute(sa.insert(EventOutbox.__table__),
+                       [{"event_id": event_id, "created": now} for event_id in event_ids])
 
 
 def claim(limit: int) -> list[uuid.UUID]:

@@ -58,13 +58,20 @@ def enforce_access() -> Any:
     return None
 
 
+NUL_REFUSED = "The request contains a NUL character, which is never valid input."
+
+
 def reject_nul_characters() -> None:
     """before_request hook: NUL never belongs in a form or query value, and PostgreSQL refuses
-    it in text, so such a request is answered with a clear 400 before it reaches a query."""
+    it in text, so such a request is answered with a clear 400 before it reaches a query; a
+    path with NUL names nothing, so it is a 404. (JSON bodies are checked by the API's
+    request models: webapp/api/schemas.py `Body`.)"""
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
-                abort(400, "The request contains a NUL character, which is never valid input.")
+                abort(400, NUL_REFUSED)
+    if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+        abort(404)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -1,0 +1,211 @@
+"""`policies/all/`, `policies/event_matcher/` and `policies/expression/`: policies saved
+through webapp/policies/admin.py, which validates them as the Policies page does (a matcher
+needs a usable criterion, an expression must pass the sandbox's check)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from spectree import Response
+
+from webapp.api.directory_schemas import model_fields
+from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
+from webapp.api.pagination import entities, page_of
+from webapp.api.policy_schemas import (
+    EventMatcherChange,
+    EventMatcherPolicy,
+    EventMatcherRequest,
+    ExpressionChange,
+    ExpressionPolicy,
+    ExpressionRequest,
+    PaginatedEventMatcherPolicyList,
+    PaginatedExpressionPolicyList,
+    PaginatedPolicyList,
+    PolicyChange,
+    PolicyQuery,
+)
+from webapp.api.policy_schemas import (
+    Policy as PolicyShape,
+)
+from webapp.api.schemas import DetailError, ValidationError
+from webapp.api.spec import api, bp, json_body, json_response
+from webapp.core.extensions import db
+from webapp.events.sanitize import iso_utc
+from webapp.models import EventMatcherPolicy as MatcherRow
+from webapp.models import ExpressionPolicy as ExpressionRow
+from webapp.models import Policy, PolicyBinding
+from webapp.policies import admin
+from webapp.policies.event_matcher import PolicyConfigError
+from webapp.policies.sandbox import SandboxError
+
+ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
+TAGS = ("policies",)
+META = {
+    "event_matcher": {"component": "ak-policy-event-matcher-form",
+                      "verbose_name": "Event Matcher Policy",
+                      "verbose_name_plural": "Event Matcher Policies",
+                      "meta_model_name": "authentik_policies_event_matcher.eventmatcherpolicy"},
+    "expression": {"component": "ak-policy-expression-form",
+                   "verbose_name": "Expression Policy",
+                   "verbose_name_plural": "Expression Policies",
+                   "meta_model_name": "authentik_policies_expression.expressionpolicy"},
+}
+KIND_FIELDS = {"event_matcher": admin.MATCHER_FIELDS, "expression": ("expression",)}
+
+
+def policy_to_dict(policy: Policy, bound_to: int) -> dict[str, Any]:
+    """authentik's shape of the policy's own type (policies/all/ lists each so too)."""
+    return {"pk": policy.uuid, "name": policy.name,
+            "execution_logging": policy.execution_logging, "bound_to": bound_to,
+            "created": iso_utc(policy.created), **META[policy.kind],
+            **{field: getattr(policy, field) for field in KIND_FIELDS[policy.kind]}}
+
+
+@bp.get("/policies/all/")
+@api.validate(query=PolicyQuery, resp=Response(HTTP_200=PaginatedPolicyList, **ERRORS),
+              tags=TAGS)
+def list_policies(query: PolicyQuery):
+    return _page(Policy, query)
+
+
+@bp.get("/policies/event_matcher/")
+@api.validate(query=PolicyQuery,
+              resp=Response(HTTP_200=PaginatedEventMatcherPolicyList, **ERRORS), tags=TAGS)
+def list_event_matchers(query: PolicyQuery):
+    return _page(MatcherRow, query)
+
+
+@bp.get("/policies/expression/")
+@api.validate(query=PolicyQuery,
+              resp=Response(HTTP_200=PaginatedExpressionPolicyList, **ERRORS), tags=TAGS)
+def list_expressions(query: PolicyQuery):
+    return _page(ExpressionRow, query)
+
+
+@bp.get("/policies/all/<uuid:pk>/")
+@api.validate(resp=Response(HTTP_200=PolicyShape, **ERRORS), tags=TAGS)
+def get_policy(pk: uuid.UUID):
+    return _one(by_uuid_or_404(Policy, pk))
+
+
+@bp.delete("/policies/all/<uuid:pk>/")
+@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
+def delete_policy(pk: uuid.UUID):
+    return _delete(Policy, pk)
+
+
+@bp.get("/policies/event_matcher/<uuid:pk>/")
+@api.validate(resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS), tags=TAGS)
+def get_event_matcher(pk: uuid.UUID):
+    return _one(by_uuid_or_404(MatcherRow, pk))
+
+
+@bp.post("/policies/event_matcher/")
+@api.validate(json=EventMatcherRequest, resp=Response(HTTP_201=EventMatcherPolicy, **ERRORS),
+              tags=TAGS)
+def create_event_matcher(json: EventMatcherRequest):
+    return _one(_save_matcher(None, json_body(json)), 201)
+
+
+@bp.route("/policies/event_matcher/<uuid:pk>/", methods=["PUT", "PATCH"])
+@api.validate(json=EventMatcherChange, resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS),
+              tags=TAGS)
+def update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
+    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json_body(json)))
+
+
+@bp.delete("/policies/event_matcher/<uuid:pk>/")
+@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
+def delete_event_matcher(pk: uuid.UUID):
+    return _delete(MatcherRow, pk)
+
+
+@bp.get("/policies/expression/<uuid:pk>/")
+@api.validate(resp=Response(HTTP_200=ExpressionPolicy, **ERRORS), tags=TAGS)
+def get_expression(pk: uuid.UUID):
+    return _one(by_uuid_or_404(ExpressionRow, pk))
+
+
+@bp.post("/policies/expression/")
+@api.validate(json=ExpressionRequest, resp=Response(HTTP_201=ExpressionPolicy, **ERRORS),
+              tags=TAGS)
+def create_expression(json: ExpressionRequest):
+    return _one(_save_expression(None, json_body(json)), 201)
+
+
+@bp.route("/policies/expression/<uuid:pk>/", methods=["PUT", "PATCH"])
+@api.validate(json=ExpressionChange, resp=Response(HTTP_200=ExpressionPolicy, **ERRORS),
+              tags=TAGS)
+def update_expression(pk: uuid.UUID, json: ExpressionChange):
+    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json_body(json)))
+
+
+@bp.delete("/policies/expression/<uuid:pk>/")
+@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
+def delete_expression(pk: uuid.UUID):
+    return _delete(ExpressionRow, pk)
+
+
+def _page(model: type[Policy], query: PolicyQuery):
+    keys = sa.select(model.id)
+    if query.name:
+        keys = keys.where(model.name == query.name)
+    order = (model.name, model.id)
+    page = page_of(keys, order, query, entities(model, order))
+    counts = bound_to_counts([policy.id for policy in page.rows])
+    return json_response({"pagination": page.pagination.model_dump(), "results": [
+        policy_to_dict(policy, counts.get(policy.id, 0)) for policy in page.rows]})
+
+
+def bound_to_counts(policy_ids: list[int]) -> dict[int, int]:
+    """How many bindings use each policy, in one query for a page."""
+    return dict(db.session.execute(
+        sa.select(PolicyBinding.policy_id, sa.func.count())
+        .where(PolicyBinding.policy_id.in_(policy_ids)).group_by(PolicyBinding.policy_id)).all())
+
+
+def _one(policy: Policy, status: int = 200):
+    return json_response(policy_to_dict(policy, bound_to_counts([policy.id]).get(policy.id, 0)),
+                         status)
+
+
+def _delete(model: type[Policy], pk: uuid.UUID):
+    db.session.delete(by_uuid_or_404(model, pk))
+    db.session.commit()
+    return "", 204
+
+
+def _save_matcher(policy: MatcherRow | None, json: EventMatcherChange) -> MatcherRow:
+    """Criteria not sent keep their value; a criterion sent as null is cleared."""
+    sent = model_fields(json)
+    criteria = {field: sent.get(field, getattr(policy, field, None))
+                for field in admin.MATCHER_FIELDS}
+    return _saved(policy, json, lambda **common: admin.save_event_matcher(
+        policy, **common, **criteria), PolicyConfigError, "non_field_errors")
+
+
+def _save_expression(policy: ExpressionRow | None, json: ExpressionChange) -> ExpressionRow:
+    expression = json.expression or policy.expression
+    return _saved(policy, json, lambda **common: admin.save_expression(
+        policy, expression=expression, **common), SandboxError, "expression")
+
+
+def _saved(policy: Policy | None, json: PolicyChange, save: Callable[..., Any],
+           error: type[Exception], field: str) -> Any:
+    """Check the name, then save (the save validates the type's own fields); its refusal is
+    a 400 on `field`, and nothing is changed then."""
+    name = json.name or policy.name
+    errors: Errors = {}
+    check_name(Policy, name, policy and policy.id, errors)
+    refuse(errors)
+    execution_logging = (getattr(policy, "execution_logging", False)
+                         if json.execution_logging is None else json.execution_logging)
+    try:
+        saved = save(name=name, execution_logging=execution_logging)
+    except error as exc:
+        refuse({field: [str(exc)]})
+    db.session.commit()
+    return saved

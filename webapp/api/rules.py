@@ -1,0 +1,130 @@
+"""`events/rules/`: notification rules, saved through webapp/notifications/rule_admin.py as
+the Rules page saves them, with its form's checks. A rule's bindings are not part of its
+shape (as in authentik); they are managed at `policies/bindings/` and kept as they are here."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from spectree import Response
+from sqlalchemy.orm import selectinload
+
+from webapp.api.directory_schemas import model_fields
+from webapp.api.notification_schemas import (
+    NotificationRule,
+    PaginatedNotificationRuleList,
+    RuleChange,
+    RuleRequest,
+)
+from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, check_name, refuse
+from webapp.api.pagination import PageQuery, entities, page_of, page_response
+from webapp.api.schemas import DetailError, ValidationError
+from webapp.api.serializers import group_to_dict
+from webapp.api.spec import api, bp, json_body, json_response
+from webapp.core.extensions import db
+from webapp.models import Group, NotificationTransport
+from webapp.models import NotificationRule as RuleRow
+from webapp.notifications import rule_admin
+from webapp.notifications.rule_admin import BindingSpec, RuleSpec
+
+ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
+TAGS = ("events",)
+ORDER = (RuleRow.name, RuleRow.id)
+LOADED = (selectinload(RuleRow.transports), selectinload(RuleRow.bindings),
+          selectinload(RuleRow.destination_group).selectinload(Group.users),
+          selectinload(RuleRow.destination_group).selectinload(Group.parent))
+#: Settings copied between a rule and its RuleSpec as they are.
+PLAIN = ("name", "enabled", "severity", "destination_event_user", "policy_engine_mode",
+         "throttle_minutes", "throttle_key")
+DEFAULT_THROTTLE_KEY = RuleRow.__table__.c.throttle_key.default.arg
+
+
+def rule_to_dict(rule: RuleRow) -> dict[str, Any]:
+    group = rule.destination_group
+    return {"pk": rule.uuid, **{name: getattr(rule, name) for name in PLAIN},
+            "transports": [transport.uuid for transport in rule.transports],
+            "destination_group": group.group_uuid if group else None,
+            "destination_group_obj": group_to_dict(group) if group else None}
+
+
+@bp.get("/events/rules/")
+@api.validate(query=PageQuery, resp=Response(HTTP_200=PaginatedNotificationRuleList, **ERRORS),
+              tags=TAGS)
+def list_rules(query: PageQuery):
+    page = page_of(sa.select(RuleRow.id), ORDER, query, entities(RuleRow, ORDER, *LOADED))
+    return page_response(page, rule_to_dict)
+
+
+@bp.get("/events/rules/<uuid:pk>/")
+@api.validate(resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
+def get_rule(pk: uuid.UUID):
+    return json_response(rule_to_dict(by_uuid_or_404(RuleRow, pk)))
+
+
+@bp.post("/events/rules/")
+@api.validate(json=RuleRequest, resp=Response(HTTP_201=NotificationRule, **ERRORS), tags=TAGS)
+def create_rule(json: RuleRequest):
+    rule = rule_admin.create_rule(_spec(json_body(json), None))
+    db.session.commit()
+    return json_response(rule_to_dict(rule), 201)
+
+
+@bp.route("/events/rules/<uuid:pk>/", methods=["PUT", "PATCH"])
+@api.validate(json=RuleChange, resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
+def update_rule(pk: uuid.UUID, json: RuleChange):
+    rule = by_uuid_or_404(RuleRow, pk)
+    rule_admin.apply_spec(rule, _spec(json_body(json), rule))
+    db.session.commit()
+    return json_response(rule_to_dict(rule))
+
+
+@bp.delete("/events/rules/<uuid:pk>/")
+@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
+def delete_rule(pk: uuid.UUID):
+    db.session.delete(by_uuid_or_404(RuleRow, pk))
+    db.session.commit()
+    return "", 204
+
+
+def _spec(json: RuleChange, rule: RuleRow | None) -> RuleSpec:
+    """The rule's settings (or the defaults) with the fields sent over them, checked as the
+    form checks them; its bindings stay as they are."""
+    sent = {key: value for key, value in model_fields(json).items()
+            if value is not None or key == "destination_group"}
+    errors: Errors = {}
+    spec = rule_spec(rule)
+    for name in PLAIN:
+        setattr(spec, name, sent.get(name, getattr(spec, name)))
+    check_name(RuleRow, spec.name, rule and rule.id, errors)
+    if "destination_group" in sent:
+        spec.destination_group = by_uuid_or_error(Group, sent["destination_group"],
+                                                  "destination_group", errors,
+                                                  Group.group_uuid)
+    if "transports" in sent:
+        spec.transports = _transports(sent["transports"], errors)
+    if "throttle_key" in sent and (problem := rule_admin.throttle_key_error(spec.throttle_key)):
+        errors["throttle_key"] = [f"This template does not render: {problem}"]
+    refuse(errors)
+    return spec
+
+
+def rule_spec(rule: RuleRow | None) -> RuleSpec:
+    """The rule as the Rules page would save it again unchanged (defaults for a new one)."""
+    if rule is None:
+        return RuleSpec(name="", throttle_key=DEFAULT_THROTTLE_KEY)
+    bindings = [BindingSpec(target=binding.policy or binding.group or binding.user,
+                            enabled=binding.enabled, negate=binding.negate,
+                            order=binding.order, timeout=binding.timeout,
+                            failure_result=binding.failure_result, binding_id=binding.id)
+                for binding in rule.bindings]
+    return RuleSpec(**{name: getattr(rule, name) for name in PLAIN},
+                    destination_group=rule.destination_group,
+                    transports=list(rule.transports), bindings=bindings)
+
+
+def _transports(pks: list[uuid.UUID], errors: Errors) -> list[NotificationTransport]:
+    found = [by_uuid_or_error(NotificationTransport, pk, "transports", errors)
+             for pk in dict.fromkeys(pks)]
+    return [transport for transport in found if transport is not None]
