@@ -20,6 +20,8 @@ def test_an_admin_creates_a_user_edits_them_adds_them_to_a_group_and_gives_them_
     sign_in(page, "admin", ADMIN_PASSWORD)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    # Typed before the page's deferred htmx has started, the search would go unheard.
+    page.wait_for_url(re.compile(r"/directory/users$"))
     page.get_by_label("Search users").fill("zo")
     expect(page).to_have_url(re.compile(r"/directory/users\?q=zo$"))
     expect(page.locator("#user-table tbody tr")).to_have_count(1)
