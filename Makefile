@@ -83,5 +83,16 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 
+.PHONY: docs screenshots
+
+# docs/configuration.md from SETTINGS in webapp/core/config.py (a unit test fails when stale).
+docs: setup
+	$(BIN)/python -m scripts.config_reference
+
+# The README's pictures in docs/screenshots/: a throwaway Herald on SQLite with seeded demo
+# events, driven through Debian's Chromium (apt-get install chromium).
+screenshots: setup
+	$(BIN)/python -m scripts.screenshots
+
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

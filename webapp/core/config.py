@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask
 
@@ -17,58 +17,87 @@ class ConfigurationError(RuntimeError):
     """Raised when Herald cannot start safely with the configuration it was given."""
 
 
-DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": None,
-    "SQLALCHEMY_DATABASE_URI": None,  # filled with a SQLite file in instance/ when unset
+class Setting(NamedTuple):
+    """One configuration key: its default and the line of help that docs/configuration.md
+    shows (generated from SETTINGS by scripts/config_reference.py, so code and docs agree)."""
+
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None,
+            "Signs sessions and CSRF tokens; required outside tests, the same on every host."),
+    Setting("SQLALCHEMY_DATABASE_URI", None,
+            "The database, e.g. `postgresql://herald:PASSWORD@127.0.0.1/herald`; "
+            "unset: the SQLite file `instance/herald.sqlite3`."),
     # hide_parameters: a failed statement's values (password hashes, token hashes) must never
     # reach an exception message, and so never a system_exception event or the log.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-    "SCHEDULER": False,
-    "TRUSTED_PROXIES": 0,
-    "GEOIP_CITY_DB": None,
-    "GEOIP_ASN_DB": None,
-    "MAIL_HOST": None,
-    "MAIL_PORT": 25,
-    "MAIL_USE_TLS": False,
-    "MAIL_USE_SSL": False,
-    "MAIL_USERNAME": None,
-    "MAIL_PASSWORD": None,
-    "MAIL_FROM": "herald@localhost",
-    # Online tiles under the map, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" (the
-    # bundled world outline is always drawn); the attribution the tile provider asks for.
-    "MAP_TILES_URL": None,
-    "MAP_TILES_ATTRIBUTION": None,
-    "BOOTSTRAP_EMAIL": "admin@localhost",
-    "BOOTSTRAP_PASSWORD": None,
-    "BOOTSTRAP_TOKEN": None,
+    Setting("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True},
+            "SQLAlchemy engine options; pre-ping survives a database restart."),
+    Setting("SCHEDULER", False,
+            "`true`: a serving process (`flask run`, a WSGI server) also runs the periodic jobs; "
+            "`make serve` runs them in a process of their own instead."),
+    Setting("TRUSTED_PROXIES", 0,
+            "How many reverse proxies in front of Herald are trusted to set `X-Forwarded-For`."),
+    Setting("GEOIP_CITY_DB", None,
+            "Path of a MaxMind City `.mmdb` file (geo enrichment; off when unset)."),
+    Setting("GEOIP_ASN_DB", None,
+            "Path of a MaxMind ASN `.mmdb` file (ASN enrichment; off when unset)."),
+    Setting("MAIL_HOST", None, "SMTP server for the email transport; unset: email is off."),
+    Setting("MAIL_PORT", 25, "SMTP port (587 with STARTTLS, 465 with SSL)."),
+    Setting("MAIL_USE_TLS", False, "`true`: upgrade the SMTP connection with STARTTLS."),
+    Setting("MAIL_USE_SSL", False, "`true`: connect to the SMTP server over TLS from the start."),
+    Setting("MAIL_USERNAME", None, "SMTP user name, when the server asks for a login."),
+    Setting("MAIL_PASSWORD", None, "SMTP password (never shown on the Settings page)."),
+    Setting("MAIL_FROM", "herald@localhost", "Sender address of notification emails."),
+    Setting("MAP_TILES_URL", None,
+            "Online tiles under the map, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`; "
+            "unset: only the bundled world outline (Herald works offline)."),
+    Setting("MAP_TILES_ATTRIBUTION", None, "The attribution the tile provider asks for."),
+    Setting("BOOTSTRAP_EMAIL", "admin@localhost", "`flask bootstrap`: the first admin's email."),
+    Setting("BOOTSTRAP_PASSWORD", None,
+            "`flask bootstrap`: the first admin's password; unset: generated and printed once."),
+    Setting("BOOTSTRAP_TOKEN", None,
+            "`flask bootstrap`: an API token key for the first admin (e.g. for automation)."),
     # Stale admin tabs must not fail with a silent 400; the token is still bound to the session.
-    "WTF_CSRF_TIME_LIMIT": None,
-    # CSRF is checked by webapp.directory.token_auth.authenticate_request, which lets bearer-token
-    # requests through; Flask-WTF's own blanket check would refuse them.
-    "WTF_CSRF_CHECK_DEFAULT": False,
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SECURE": False,  # set HERALD_SESSION_COOKIE_SECURE=true behind HTTPS
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_HTTPONLY": True,
-    "LOGIN_MAX_FAILURES_PER_USERNAME": 5,
-    "LOGIN_MAX_FAILURES_PER_IP": 20,
-    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
-    "PAGE_SIZE": 50,
-    "EXPORT_FOLDER": None,  # background export files; default: exports/ in the instance folder
-    # Where people reach Herald, e.g. "https://herald.example.com": emails and chat messages
-    # link to events with it (jobs have no request to take the host from).
-    "EXTERNAL_URL": None,
-    # Deliveries sent at once by one scheduler, and the first retry's delay (it doubles).
-    "NOTIFICATION_CONCURRENCY": 16,
-    "NOTIFICATION_RETRY_BASE_SECONDS": 30,
-    # A delivery claimed by a worker that died is sent again once this claim runs out.
-    "NOTIFICATION_CLAIM_SECONDS": 300,
-    # GET /metrics: the client's address must be in METRICS_ALLOW (addresses or CIDRs) and,
-    # when METRICS_TOKEN is set, send it as `Authorization: Bearer <token>`.
-    "METRICS_ALLOW": ("127.0.0.1", "::1"),
-    "METRICS_TOKEN": None,
-}
+    Setting("WTF_CSRF_TIME_LIMIT", None,
+            "Lifetime of a form's CSRF token in seconds; unset: as long as the session."),
+    # CSRF is checked by webapp.directory.token_auth.authenticate_request, which lets
+    # bearer-token requests through; Flask-WTF's own blanket check would refuse them.
+    Setting("WTF_CSRF_CHECK_DEFAULT", False,
+            "Internal: Herald checks CSRF itself so that API tokens work; leave it off."),
+    Setting("MAX_CONTENT_LENGTH", 16 * 1024 * 1024, "Largest request body accepted, in bytes."),
+    Setting("SESSION_COOKIE_HTTPONLY", True, "Scripts cannot read the session cookie."),
+    Setting("SESSION_COOKIE_SECURE", False,
+            "`true` when Herald is served over HTTPS: cookies never travel in clear."),
+    Setting("SESSION_COOKIE_SAMESITE", "Lax", "SameSite attribute of the session cookie."),
+    Setting("REMEMBER_COOKIE_HTTPONLY", True, "Scripts cannot read the remember-me cookie."),
+    Setting("LOGIN_MAX_FAILURES_PER_USERNAME", 5,
+            "Failed sign-ins per account within the window before sign-in answers 429."),
+    Setting("LOGIN_MAX_FAILURES_PER_IP", 20,
+            "Failed sign-ins per client address within the window before sign-in answers 429."),
+    Setting("LOGIN_FAILURE_WINDOW_MINUTES", 15, "The window the two limits above count in."),
+    Setting("PAGE_SIZE", 50, "Rows per page in Logs, the delivery ledger and the directory."),
+    Setting("EXPORT_FOLDER", None,
+            "Where background exports are written; unset: `exports/` in the instance folder."),
+    # Jobs have no request to take the host from.
+    Setting("EXTERNAL_URL", None,
+            "Where people reach Herald, e.g. `https://herald.example.com`; emails and chat "
+            "messages link to events with it."),
+    Setting("NOTIFICATION_CONCURRENCY", 16, "Deliveries one scheduler sends at once."),
+    Setting("NOTIFICATION_RETRY_BASE_SECONDS", 30,
+            "The first retry's delay; it doubles per attempt, capped at an hour."),
+    Setting("NOTIFICATION_CLAIM_SECONDS", 300,
+            "A delivery claimed by a worker that died is sent again after this many seconds."),
+    Setting("METRICS_ALLOW", ("127.0.0.1", "::1"),
+            "Addresses or networks that may read `/metrics`: a JSON list or comma-separated."),
+    Setting("METRICS_TOKEN", None,
+            "When set, `/metrics` also needs `Authorization: Bearer <token>`."),
+)
+
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
