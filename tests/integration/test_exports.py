@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -174,8 +175,9 @@ def test_keyset_chunks_lose_and_repeat_nothing_across_equal_timestamps(app, monk
 
 
 def test_a_later_page_starts_its_index_scan_at_the_last_key_on_sqlite(app, monkeypatch):
-    """Bounded by the pinned `created < anchor` instead, page n would walk over the n - 1
-    pages before it again: a million-row export took minutes instead of seconds."""
+    """Bounded by the pinned `created < anchor` instead, page n (and the walk that finds
+    where it ends) would go over the n - 1 pages before it again: a million-row export took
+    minutes instead of seconds."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("SQLite's query plan")
     monkeypatch.setattr(export_module, "CHUNK_ROWS", 2)
@@ -194,10 +196,33 @@ def test_a_later_page_starts_its_index_scan_at_the_last_key_on_sqlite(app, monke
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", capture)
         pages = [(sql, args) for sql, args in statements if "group_concat" in sql]
-        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {pages[1][0]}", pages[1][1]))
+        bounds = [(sql, args) for sql, args in statements if "OFFSET" in sql]
+        plans = [" ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {sql}", args)) for sql, args in (pages[1], bounds[1])]
     assert len(pages) == 3
-    assert "(created,event_uuid)<(?,?)" in plan, plan
+    for plan in plans:
+        assert "(created,event_uuid)<(?,?)" in plan, plan
+
+
+def test_pages_are_built_at_once_and_still_arrive_newest_first(app, monkeypatch):
+    monkeypatch.setattr(export_module, "CHUNK_ROWS", 3)
+    builders: set[str] = set()
+    read_csv_page = export_module._csv_page
+
+    def noting_the_thread(where):
+        builders.add(threading.current_thread().name)
+        return read_csv_page(where)
+
+    monkeypatch.setattr(export_module, "_csv_page", noting_the_thread)
+    with app.app_context():
+        for minutes in range(20):
+            add_event("login", ALICE, minutes + 1)
+        filters = export_module.pin(export_module.EventFilter(), utcnow())
+        chunks = list(export_module.export_chunks(filters, export_module.ExportFormat.CSV))
+        rows = read_csv(b"".join(chunks))
+        assert [row["pk"] for row in rows] == expected_pks(sa.true())
+    assert len(chunks) == 1 + 7  # the header, then 20 rows in pages of 3
+    assert builders and all(name.startswith("herald-export") for name in builders)
 
 
 def test_a_download_the_browser_abandons_is_marked_interrupted(app, admin_client, seeded):
@@ -452,3 +477,24 @@ def test_export_settings_are_validated_and_saved(app, admin_client):
         settings = db.session.get(Settings, 1)
         assert (settings.export_stream_limit, settings.export_retention) == (5000, "days=3")
         assert settings.event_retention == "days=365"
+
+
+def test_the_exports_list_pages_newest_first_and_keeps_the_filter(app, admin_client):
+    now = utcnow()
+    with app.app_context():
+        for number in range(app.config["PAGE_SIZE"] + 3):
+            db.session.add(DataExport(
+                format="csv", filter_args=[], filter_text=f"export number {number}",
+                status="downloaded", requested_by="admin", created=now - timedelta(minutes=number),
+                expires=now + timedelta(days=7)))
+        db.session.commit()
+
+    first = admin_client.get("/reports/?action=login").text
+    assert "export number 0<" in first and "export number 49<" in first
+    assert "export number 50<" not in first
+    assert "1–50 of 53" in first
+    assert 'href="/reports/?page=2&amp;action=login"' in first
+
+    second = admin_client.get("/reports/?page=2&action=login").text
+    assert "export number 50<" in second and "export number 52<" in second
+    assert "export number 49<" not in second

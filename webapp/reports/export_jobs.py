@@ -196,11 +196,12 @@ def refresh_status(export: DataExport) -> DataExport:
     return export
 
 
-def recent_exports(limit: int = 200) -> list[DataExport]:
-    """The newest exports, running ones checked for a dead process."""
-    exports = list(db.session.scalars(sa.select(DataExport).order_by(
-        DataExport.created.desc(), DataExport.id.desc()).limit(limit)))
-    return [refresh_status(export) for export in exports]
+def export_page(page: int, per_page: int):
+    """One page of exports, newest first, running ones checked for a dead process."""
+    query = sa.select(DataExport).order_by(DataExport.created.desc(), DataExport.id.desc())
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination.items = [refresh_status(export) for export in pagination.items]
+    return pagination
 
 
 def task_of(export: DataExport) -> BackgroundTask | None:

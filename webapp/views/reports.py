@@ -34,16 +34,17 @@ from webapp.reports.export import MEDIA_TYPES, parse_format, wants_excel
 from webapp.reports.export_jobs import (
     delete_export,
     download_name,
+    export_page,
     export_settings,
     file_path,
     human_size,
-    recent_exports,
     refresh_status,
     request_export,
     stream_export,
     task_of,
 )
 from webapp.reports.filter_text import describe_filter
+from webapp.views.directory.common import page_arg, per_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -58,7 +59,8 @@ def index():
     """The exports, and a new export of the filter in the URL (Logs links here with it)."""
     limit, _retention = export_settings()
     parsed = parse_filters(request.args)
-    return render_template("reports/index.html", exports=recent_exports(), stream_limit=limit,
+    return render_template("reports/index.html", exports=export_page(page_arg(), per_page()),
+                           stream_limit=limit, filter_args=_filter_args(),
                            parsed=parsed, filter_text=describe_filter(parsed.filter, utcnow()))
 
 
@@ -110,6 +112,11 @@ def delete(export_id: int):
         return ""  # the row swaps itself out
     flash("Export deleted.", "success")
     return redirect(url_for("reports.index"))
+
+
+def _filter_args() -> dict[str, list[str]]:
+    """The URL's filter, kept by the page links of the exports list."""
+    return {key: request.args.getlist(key) for key in request.args if key != "page"}
 
 
 def _download_headers(export: DataExport) -> dict[str, str]:
