@@ -114,9 +114,10 @@ class Event(db.Model):
 
     @property
     def summary(self) -> str:
-        """What a notification or a list row says about the event."""
-        message = (self.context or {}).get("message")
-        return str(message) if message else f"{self.action}: {self.context}"
+        """What a notification or a list row says about the event, in words."""
+        from webapp.events.summaries import summarize  # the events package imports models
+
+        return summarize(self)
 
     def __repr__(self) -> str:
         return f"<Event {self.action} {self.event_uuid}>"
