@@ -120,9 +120,10 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def http_receiver(tls: ssl.SSLContext | None = None) -> Iterator[HttpReceiver]:
-    """A threaded HTTP server on a free port of 127.0.0.1 (HTTPS with a server context)."""
-    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+def http_receiver(tls: ssl.SSLContext | None = None, port: int = 0) -> Iterator[HttpReceiver]:
+    """A threaded HTTP server on 127.0.0.1 (HTTPS with a server context), on a free port or
+    on `port`, so a receiver can come back where its senders expect it after an outage."""
+    server = _Server(("127.0.0.1", port), BaseHTTPRequestHandler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     scheme = "https" if tls else "http"
