@@ -84,3 +84,24 @@ def test_a_nul_character_in_a_configuration_body_is_refused(admin_client):
 
     assert response.status_code == 400
     assert "NUL characters" in response.get_data(as_text=True)
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after_not_a_500(tmp_path):
+    """A database restarting or locked is not a bug: clients are told to come back, and no
+    traceback or system_exception is attempted (that would need the database too)."""
+    from webapp import create_app
+    from webapp.core.config import config_for_tests
+
+    gone = tmp_path / "no-such-folder" / "herald.sqlite3"
+    app = create_app(config_for_tests(f"sqlite:///{gone}"))
+    client = app.test_client()
+
+    page = client.post("/auth/login", data={"username": "admin", "password": "x",
+                                            "csrf_token": csrf_token(client)})
+    api = client.get("/api/v3/events/events/", headers={"Authorization": "Bearer abc"})
+
+    for response in (page, api):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+    assert "cannot be reached right now" in page.text
+    assert api.json["detail"].startswith("The database cannot be reached")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import suppress
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from webapp.core.extensions import db, htmx
 from webapp.events import record
@@ -26,6 +28,7 @@ log = logging.getLogger("herald")
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -50,6 +53,25 @@ def handle_unexpected_error(error: Exception):
     })
     return render_error(500, InternalServerError.name,
                         "Something went wrong on our side. The error has been recorded.")
+
+
+#: Seconds a client is asked to wait when the database is restarting or locked.
+RETRY_AFTER = 5
+
+
+def handle_database_unavailable(error: OperationalError):
+    """The database is restarting, unreachable or locked: not a bug, so a 503 with
+    Retry-After and one log line, no traceback and no event (recording one needs the
+    database that has just failed). The pool's pre-ping reconnects on a later request."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    reason = (str(error.orig or error).strip().splitlines() or [""])[0]
+    log.warning("Database unavailable in request %s: %s", request_id(), reason)
+    response = make_response(render_error(
+        503, ServiceUnavailable.name,
+        "The database cannot be reached right now. Try again in a few seconds."))
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def render_error(status: int, title: str, description: str | None):
