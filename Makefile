@@ -9,7 +9,7 @@ INSTANCE := instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run serve test bench demo lint clean
+.PHONY: setup run serve test bench bench-scale demo lint clean
 
 setup: $(VENV)/.installed $(VENDOR)/.stamp
 
@@ -77,8 +77,16 @@ demo: setup $(INSTANCE)/secret_key
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every benchmark on SQLite and PostgreSQL, one table, JSON in bench/results/ (bench/README.md).
+# BENCH="logs api" runs only those; HERALD_BENCH_DATABASES / HERALD_BENCH_EVENTS pass through.
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
+
+# Issue #11's scale check: Logs (with the volume chart), search, the map, the export and the API
+# on PostgreSQL at 10,000,000 events (the dataset is built on first use and then cached).
+bench-scale: setup
+	HERALD_BENCH_EVENTS=10000000 HERALD_BENCH_DATABASES=postgresql \
+		$(BIN)/python -m bench logs search map export api
 
 lint: setup
 	$(BIN)/ruff check .
