@@ -45,6 +45,28 @@ def test_superusers_see_only_their_own_too(client, admin_key, bells):
     assert [item["body"] for item in results] == ["The admin's own"]
 
 
+def test_a_superuser_lists_and_reaches_another_users_by_naming_them(client, admin_key,
+                                                                    regular_user, bells):
+    body = client.get(f"{URL}?user={regular_user}&seen=false",
+                      headers=bearer(admin_key)).get_json()
+    assert [(item["body"], item["user"]) for item in body["results"]] == [
+        ("Failed login", regular_user)]
+    pk = body["results"][0]["pk"]
+    seen = client.patch(f"{URL}{pk}/", headers=bearer(admin_key), json={"seen": True})
+    assert seen.status_code == 200 and seen.get_json()["seen"] is True
+
+
+def test_naming_another_user_never_shows_a_regular_user_theirs(client, admin, user_key, bells):
+    body = client.get(f"{URL}?user={admin}", headers=bearer(user_key)).get_json()
+    assert body["results"] == [] and body["pagination"]["count"] == 0
+
+
+@pytest.mark.parametrize("user", ["alice", "0", str(2**31)])
+def test_a_user_filter_that_is_no_pk_is_a_400(client, admin_key, bells, user):
+    response = client.get(f"{URL}?user={user}", headers=bearer(admin_key))
+    assert response.status_code == 400 and "user" in response.get_json()
+
+
 @pytest.mark.parametrize(("query", "bodies"), [("seen=false", ["Failed login"]),
                                                 ("seen=true", ["Old news"]),
                                                 ("severity=notice", ["Old news"]),
@@ -71,6 +93,14 @@ def test_retrieve_patch_and_delete_own(client, user_key, bells):
     assert client.get(f"{URL}{pk}/", headers=bearer(user_key)).status_code == 404
 
 
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_body_without_seen_changes_nothing(client, user_key, bells, method):
+    """authentik's notification requests require no field, for PUT as for PATCH."""
+    pk = client.get(f"{URL}?seen=false", headers=bearer(user_key)).get_json()["results"][0]["pk"]
+    response = getattr(client, method)(f"{URL}{pk}/", headers=bearer(user_key), json={})
+    assert response.status_code == 200 and response.get_json()["seen"] is False
+
+
 def test_others_notifications_are_not_found(client, admin_key, user_key, bells):
     pk = client.get(URL, headers=bearer(admin_key)).get_json()["results"][0]["pk"]
     assert client.get(f"{URL}{pk}/", headers=bearer(user_key)).status_code == 404
@@ -80,7 +110,7 @@ def test_others_notifications_are_not_found(client, admin_key, user_key, bells):
     assert client.get(f"{URL}{pk}/", headers=bearer(admin_key)).get_json()["seen"] is False
 
 
-@pytest.mark.parametrize("body", [{}, {"seen": "maybe"}, {"seen": True, "body": "x"}])
+@pytest.mark.parametrize("body", [{"seen": "maybe"}, {"seen": True, "body": "x"}])
 def test_patch_validation_errors(client, user_key, bells, body):
     pk = client.get(URL, headers=bearer(user_key)).get_json()["results"][0]["pk"]
     response = client.patch(f"{URL}{pk}/", headers=bearer(user_key), json=body)

@@ -42,7 +42,7 @@ def test_expression_crud(client, admin_key):
     body = created.get_json()
     assert body["verbose_name"] == "Expression Policy" and body["execution_logging"] is False
     url = f"{BASE}expression/{body['pk']}/"
-    patched = client.put(url, headers=bearer(admin_key), json={"execution_logging": True})
+    patched = client.patch(url, headers=bearer(admin_key), json={"execution_logging": True})
     assert patched.get_json()["execution_logging"] is True
     assert patched.get_json()["expression"] == 'event.action == "login"'
     assert client.delete(url, headers=bearer(admin_key)).status_code == 204

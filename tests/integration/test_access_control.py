@@ -18,8 +18,8 @@ ANY_SIGNED_IN_USER = {"overview.root", "auth.logout", "auth.change_password",
                       "notifications.mark_read", "notifications.mark_all_read",
                       "api.list_tokens", "api.get_token", "api.create_token", "api.delete_token",
                       "api.list_notifications", "api.get_notification",
-                      "api.update_notification", "api.delete_notification",
-                      "api.mark_all_seen"}
+                      "api.update_notification", "api.partial_update_notification",
+                      "api.delete_notification", "api.mark_all_seen"}
 PLACEHOLDERS = {"IntegerConverter": 1, "PathConverter": "x.css",
                 "default": "00000000-0000-0000-0000-000000000001"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -53,7 +53,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_everywhere_but_public_pages(app,
             continue
         response = call(client, method, url)
         if url.startswith("/api/"):  # API clients get JSON, as authentik answers them
-            assert response.status_code == 403 and response.is_json, endpoint
+            assert response.status_code == 401 and response.is_json, endpoint
             continue
         assert response.status_code == 302, (endpoint, response.status_code)
         assert response.headers["Location"].startswith("/auth/login"), endpoint

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.api.directory_schemas import model_fields
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, refuse
-from webapp.api.pagination import entities, page_of
+from webapp.api.pagination import entities, page_of, page_of_results
 from webapp.api.policies import bound_to_counts, policy_to_dict
 from webapp.api.policy_schemas import (
     BindingChange,
@@ -25,7 +25,7 @@ from webapp.api.policy_schemas import (
 )
 from webapp.api.rules import rule_spec
 from webapp.api.schemas import DetailError, ValidationError
-from webapp.api.serializers import group_to_dict, member_to_dict
+from webapp.api.serializers import partial_group_to_dict, partial_user_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
 from webapp.core.extensions import db
 from webapp.models import Group, NotificationRule, Policy, User
@@ -44,8 +44,8 @@ def binding_to_dict(binding: BindingRow, bound_to: dict[int, int]) -> dict[str, 
     return {"pk": binding.uuid, "policy": policy.uuid if policy else None,
             "group": group.group_uuid if group else None, "user": binding.user_id,
             "policy_obj": policy_to_dict(policy, bound_to.get(policy.id, 0)) if policy else None,
-            "group_obj": group_to_dict(group) if group else None,
-            "user_obj": member_to_dict(user) if user else None,
+            "group_obj": partial_group_to_dict(group) if group else None,
+            "user_obj": partial_user_to_dict(user) if user else None,
             "target": binding.rule.uuid, **{name: getattr(binding, name) for name in SETTINGS}}
 
 
@@ -62,8 +62,7 @@ def list_bindings(query: BindingQuery):
         BindingRow, ORDER, selectinload(BindingRow.rule), selectinload(BindingRow.policy),
         selectinload(BindingRow.group), selectinload(BindingRow.user)))
     counts = bound_to_counts([row.policy_id for row in page.rows if row.policy_id])
-    return json_response({"pagination": page.pagination.model_dump(),
-                          "results": [binding_to_dict(row, counts) for row in page.rows]})
+    return page_of_results(page, [binding_to_dict(row, counts) for row in page.rows])
 
 
 @bp.get("/policies/bindings/<uuid:pk>/")
@@ -78,9 +77,15 @@ def create_binding(json: BindingRequest):
     return _one(_save(None, json_body(json)), 201)
 
 
-@bp.route("/policies/bindings/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/policies/bindings/<uuid:pk>/")
+@api.validate(json=BindingRequest, resp=Response(HTTP_200=PolicyBinding, **ERRORS), tags=TAGS)
+def update_binding(pk: uuid.UUID, json: BindingRequest):
+    return _one(_save(by_uuid_or_404(BindingRow, pk), json_body(json)))
+
+
+@bp.patch("/policies/bindings/<uuid:pk>/")
 @api.validate(json=BindingChange, resp=Response(HTTP_200=PolicyBinding, **ERRORS), tags=TAGS)
-def update_binding(pk: uuid.UUID, json: BindingChange):
+def partial_update_binding(pk: uuid.UUID, json: BindingChange):
     return _one(_save(by_uuid_or_404(BindingRow, pk), json_body(json)))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from webapp.api.directory_schemas import (
     Group,
     GroupChange,
+    GroupDetailQuery,
     GroupQuery,
     GroupRequest,
     PaginatedGroupList,
@@ -25,6 +26,7 @@ from webapp.api.directory_schemas import (
     UserChange,
     UserQuery,
     UserRequest,
+    UserUpdate,
     model_fields,
 )
 from webapp.api.pagination import entities, page_of, page_response
@@ -89,15 +91,28 @@ def create_user(json: UserRequest):
     return json_response(user_to_dict(user), 201)
 
 
-@bp.route("/core/users/<int:user_id>/", methods=["PUT", "PATCH"])
+@bp.put("/core/users/<int:user_id>/")
+@api.validate(json=UserUpdate, resp=Response(HTTP_200=User, **ERRORS), tags=("core",))
+def update_user(user_id: int, json: UserUpdate):
+    return _update_user(user_id, json)
+
+
+@bp.patch("/core/users/<int:user_id>/")
 @api.validate(json=UserChange, resp=Response(HTTP_200=User, **ERRORS), tags=("core",))
-def update_user(user_id: int, json: UserChange):
+def partial_update_user(user_id: int, json: UserChange):
+    return _update_user(user_id, json)
+
+
+def _update_user(user_id: int, json: UserChange | None):
+    """The fields sent over the user's own, through the Directory page's update_user."""
     user = _get_or_404(UserRow, user_id)
-    json = json_body(json)
+    fields = model_fields(json_body(json))
+    if fields.pop("username", user.username) != user.username:
+        abort(json_response({"username": [
+            "Herald does not rename users: send the current username."]}, 400))
     current = {"name": user.name, "email": user.email, "is_active": user.is_active,
                "is_superuser": user.is_superuser, "attributes": user.attributes or {}}
-    merged = current | {key: value for key, value in model_fields(json).items()
-                        if value is not None}
+    merged = current | {key: value for key, value in fields.items() if value is not None}
     _refusing(accounts.AccountError,
               lambda: accounts.update_user(user, actor=current_user, **merged))
     db.session.commit()
@@ -122,14 +137,17 @@ def list_groups(query: GroupQuery):
     keys = sa.select(GroupRow.num_pk).where(*conditions)
     order = (GroupRow.name, GroupRow.num_pk)
     page = page_of(keys, order, query, entities(
-        GroupRow, order, selectinload(GroupRow.users), selectinload(GroupRow.parent)))
-    return page_response(page, lambda group: group_to_dict(group, query.include_users))
+        GroupRow, order, selectinload(GroupRow.users), selectinload(GroupRow.parent),
+        selectinload(GroupRow.children)))
+    return page_response(page, lambda group: group_to_dict(
+        group, query.include_users, query.include_children))
 
 
 @bp.get("/core/groups/<group_id>/")
-@api.validate(resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
-def get_group(group_id: str):
-    return json_response(group_to_dict(_group_or_404(group_id)))
+@api.validate(query=GroupDetailQuery, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
+def get_group(group_id: str, query: GroupDetailQuery):
+    return json_response(group_to_dict(_group_or_404(group_id), query.include_users,
+                                       query.include_children))
 
 
 @bp.post("/core/groups/")
@@ -145,9 +163,20 @@ def create_group(json: GroupRequest):
     return json_response(group_to_dict(group), 201)
 
 
-@bp.route("/core/groups/<group_id>/", methods=["PUT", "PATCH"])
+@bp.put("/core/groups/<group_id>/")
+@api.validate(json=GroupRequest, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
+def update_group(group_id: str, json: GroupRequest):
+    return _update_group(group_id, json)
+
+
+@bp.patch("/core/groups/<group_id>/")
 @api.validate(json=GroupChange, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
-def update_group(group_id: str, json: GroupChange):
+def partial_update_group(group_id: str, json: GroupChange):
+    return _update_group(group_id, json)
+
+
+def _update_group(group_id: str, json: GroupChange | None):
+    """The fields sent over the group's own; members change only when `users` is sent."""
     group = _group_or_404(group_id)
     json = json_body(json)
     sent = model_fields(json)
@@ -158,7 +187,7 @@ def update_group(group_id: str, json: GroupChange):
         group, name=name, parent=parent,
         is_superuser=group.is_superuser if json.is_superuser is None else json.is_superuser,
         attributes=group.attributes if json.attributes is None else json.attributes))
-    _set_members(group, json.users)
+    _refusing(groups.GroupError, lambda: _set_members(group, json.users))  # the last admin
     db.session.commit()
     return json_response(group_to_dict(group))
 
@@ -166,7 +195,8 @@ def update_group(group_id: str, json: GroupChange):
 @bp.delete("/core/groups/<group_id>/")
 @api.validate(resp=Response("HTTP_204", **ERRORS), tags=("core",))
 def delete_group(group_id: str):
-    db.session.delete(_group_or_404(group_id))
+    group = _group_or_404(group_id)
+    _refusing(groups.GroupError, lambda: groups.delete_group(group))  # the last admin
     db.session.commit()
     return "", 204
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from webapp.api.pagination import PageQuery, Pagination
+from webapp.api.pagination import PageQuery, Paginated
 from webapp.api.schemas import Body, JSONObject
+from webapp.models import UserType
 
 UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+UserTypeName = Literal[tuple(UserType)]  # type: ignore[valid-type]
+#: authentik's token intents; Herald's API tokens are all `api`.
+IntentName = Literal["verification", "api", "recovery", "app_password"]
 
 
-class GroupMember(BaseModel):
+class PartialUser(BaseModel):
+    """A user inside another object (a group's members, a binding's user)."""
+
     pk: int
     username: str
     name: str
@@ -26,7 +32,9 @@ class GroupMember(BaseModel):
     uid: str
 
 
-class UserGroup(BaseModel):
+class PartialGroup(BaseModel):
+    """A group inside another object (a user's groups, a binding's group)."""
+
     pk: uuid.UUID
     num_pk: int
     name: str
@@ -34,6 +42,14 @@ class UserGroup(BaseModel):
     parent: uuid.UUID | None
     parent_name: str | None
     attributes: JSONObject
+
+
+class GroupChild(BaseModel):
+    pk: uuid.UUID
+    name: str
+    is_superuser: bool
+    attributes: JSONObject
+    group_uuid: uuid.UUID
 
 
 class Role(BaseModel):
@@ -50,31 +66,33 @@ class User(BaseModel):
     date_joined: datetime
     is_superuser: bool
     groups: list[uuid.UUID]
-    groups_obj: list[UserGroup] | None
+    groups_obj: list[PartialGroup] | None
     email: str
     avatar: str
     attributes: JSONObject
     uid: str
     path: str
-    type: str
+    type: UserTypeName
     uuid: uuid.UUID
-    password_change_date: datetime | None
+    password_change_date: datetime
+    last_updated: datetime
 
 
-class Group(UserGroup):
+class Group(PartialGroup):
     users: list[int]
-    users_obj: list[GroupMember] | None
+    users_obj: list[PartialUser] | None = Field(description="null with include_users=false")
     roles: list[uuid.UUID]
     roles_obj: list[Role]
+    children: list[uuid.UUID]
+    children_obj: list[GroupChild] | None = Field(
+        description="null unless include_children=true")
 
 
-class PaginatedUserList(BaseModel):
-    pagination: Pagination
+class PaginatedUserList(Paginated):
     results: list[User]
 
 
-class PaginatedGroupList(BaseModel):
-    pagination: Pagination
+class PaginatedGroupList(Paginated):
     results: list[Group]
 
 
@@ -87,16 +105,23 @@ class UserQuery(PageQuery):
     search: str | None = Field(None, max_length=255)
 
 
-class GroupQuery(PageQuery):
+class GroupDetailQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     include_users: bool = True
+    include_children: bool = False
+
+
+class GroupQuery(PageQuery, GroupDetailQuery):
     name: str | None = Field(None, max_length=150)
     is_superuser: bool | None = None
     search: str | None = Field(None, max_length=255)
 
 
 class UserChange(Body):
-    """PATCH: only the fields sent change (PUT sends them all)."""
+    """PATCH: only the fields sent change."""
 
+    username: str | None = Field(None, min_length=1, max_length=150,
+                                 description="Herald does not rename users: the current one")
     name: str | None = Field(None, max_length=255)
     email: str | None = Field(None, max_length=254)
     is_active: bool | None = None
@@ -104,8 +129,15 @@ class UserChange(Body):
     attributes: JSONObject | None = None
 
 
-class UserRequest(UserChange):
-    username: str = Field(min_length=1, max_length=150)
+class UserUpdate(UserChange):
+    """PUT: authentik's required fields must be sent; the others not sent stay as they are."""
+
+    username: str = Field(min_length=1, max_length=150,
+                          description="Herald does not rename users: the current one")
+    name: str = Field(max_length=255)
+
+
+class UserRequest(UserUpdate):
     password: str | None = Field(None, min_length=8, max_length=1024)
 
 
@@ -122,12 +154,12 @@ class GroupRequest(GroupChange):
 
 
 class Token(BaseModel):
-    pk: int
+    pk: uuid.UUID
     managed: str | None
     identifier: str
-    intent: str
+    intent: IntentName
     user: int
-    user_obj: GroupMember
+    user_obj: User
     description: str
     expires: datetime | None
     expiring: bool
@@ -138,8 +170,7 @@ class TokenWithKey(Token):
     key: str = Field(description="Shown once: only its hash is stored")
 
 
-class PaginatedTokenList(BaseModel):
-    pagination: Pagination
+class PaginatedTokenList(Paginated):
     results: list[Token]
 
 

@@ -65,10 +65,22 @@ def create_mapping(json: MappingRequest):
     return json_response(mapping_to_dict(mapping), 201)
 
 
-@bp.route("/propertymappings/notification/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/propertymappings/notification/<uuid:pk>/")
+@api.validate(json=MappingRequest, resp=Response(HTTP_200=NotificationWebhookMapping, **ERRORS),
+              tags=TAGS)
+def update_mapping(pk: uuid.UUID, json: MappingRequest):
+    return _update(pk, json)
+
+
+@bp.patch("/propertymappings/notification/<uuid:pk>/")
 @api.validate(json=MappingChange, resp=Response(HTTP_200=NotificationWebhookMapping, **ERRORS),
               tags=TAGS)
-def update_mapping(pk: uuid.UUID, json: MappingChange):
+def partial_update_mapping(pk: uuid.UUID, json: MappingChange):
+    return _update(pk, json)
+
+
+def _update(pk: uuid.UUID, json: MappingChange | None):
+    """PUT and PATCH differ only in the fields they require; both save what was sent."""
     mapping = by_uuid_or_404(WebhookMapping, pk)
     _apply(mapping, json_body(json))
     db.session.commit()

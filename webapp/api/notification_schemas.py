@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from webapp.api.directory_schemas import Group
-from webapp.api.pagination import PageQuery, Pagination
+from webapp.api.directory_schemas import Group, UserId
+from webapp.api.pagination import PageQuery, Paginated
 from webapp.api.schemas import Body, Event
 from webapp.forms.rules import MAX_THROTTLE_MINUTES
 from webapp.models import DeliveryStatus, PolicyEngineMode, Severity, TransportMode
@@ -32,20 +32,23 @@ class Notification(BaseModel):
     user: int
 
 
-class PaginatedNotificationList(BaseModel):
-    pagination: Pagination
+class PaginatedNotificationList(Paginated):
     results: list[Notification]
 
 
 class NotificationQuery(PageQuery):
     seen: bool | None = None
     severity: SeverityName | None = None
+    user: UserId | None = Field(None, description=(
+        "Whose notifications: the caller's when absent. Only a superuser may name another "
+        "user; for anyone else the list stays their own (so another's pk lists nothing)."))
 
 
 class NotificationChange(Body):
-    """authentik lets a client change only whether a notification was seen."""
+    """authentik lets a client change only whether a notification was seen, and requires
+    nothing (PUT and PATCH alike): a body without `seen` changes nothing."""
 
-    seen: bool = Field(description="Mark read (true) or unread (false)")
+    seen: bool | None = Field(None, description="Mark read (true) or unread (false)")
 
 
 TransportModeName = Literal[tuple(TransportMode)]  # type: ignore[valid-type]
@@ -69,8 +72,7 @@ class NotificationTransport(BaseModel):
                                                  "signed (the secret is never returned)")
 
 
-class PaginatedNotificationTransportList(BaseModel):
-    pagination: Pagination
+class PaginatedNotificationTransportList(Paginated):
     results: list[NotificationTransport]
 
 
@@ -121,8 +123,7 @@ class NotificationRule(BaseModel):
     throttle_key: str = Field(description="Herald: a template over the event")
 
 
-class PaginatedNotificationRuleList(BaseModel):
-    pagination: Pagination
+class PaginatedNotificationRuleList(Paginated):
     results: list[NotificationRule]
 
 
@@ -160,8 +161,7 @@ class NotificationWebhookMapping(ModelMeta):
     expression: str
 
 
-class PaginatedNotificationWebhookMappingList(BaseModel):
-    pagination: Pagination
+class PaginatedNotificationWebhookMappingList(Paginated):
     results: list[NotificationWebhookMapping]
 
 
@@ -203,8 +203,7 @@ class Delivery(BaseModel):
     sent_at: datetime | None
 
 
-class PaginatedDeliveryList(BaseModel):
-    pagination: Pagination
+class PaginatedDeliveryList(Paginated):
     results: list[Delivery]
 
 

@@ -1,6 +1,11 @@
-"""`events/notifications/`: the caller's own bell, for every signed-in user. Superusers see
-only their own notifications too: the bell is personal, as in authentik's web interface.
-Marking read goes through webapp/notifications/inbox.py, as the bell's buttons do."""
+"""`events/notifications/`: the bell over the API, for every signed-in user.
+
+Whose notifications a list shows: the caller's own, superusers included (the bell is
+personal, and authentik's web interface asks for `user=<own pk>` too). A superuser may list
+another user's with `?user=<pk>` and reach any notification by its pk, as authentik lets an
+administrator; anyone else only ever reaches their own, so another user's pk lists nothing and
+another user's notification is a 404. Marking read goes through webapp/notifications/inbox.py,
+as the bell's buttons do."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from webapp.api.notification_schemas import (
     NotificationQuery,
     PaginatedNotificationList,
 )
-from webapp.api.pagination import entities, page_of
+from webapp.api.pagination import entities, page_of, page_of_results
 from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.spec import api, bp, json_body, json_response
 from webapp.core.extensions import db
@@ -40,43 +45,44 @@ ORDER = (NotificationRow.created.desc(), NotificationRow.id.desc())
 @api.validate(query=NotificationQuery,
               resp=Response(HTTP_200=PaginatedNotificationList, **ERRORS), tags=TAGS)
 def list_notifications(query: NotificationQuery):
-    keys = sa.select(NotificationRow.id).where(NotificationRow.user_id == current_user.id)
+    owner = NotificationRow.user_id == (query.user or current_user.id)
+    keys = sa.select(NotificationRow.id).where(owner, *_reachable())
     if query.seen is not None:
         keys = keys.where(NotificationRow.seen == query.seen)
     if query.severity is not None:
         keys = keys.where(NotificationRow.severity == query.severity)
     page = page_of(keys, ORDER, query, entities(NotificationRow, ORDER))
-    return json_response({"pagination": page.pagination.model_dump(),
-                          "results": _serialized(page.rows)})
+    return page_of_results(page, _serialized(page.rows))
 
 
 @bp.get("/events/notifications/<uuid:pk>/")
 @for_any_user
 @api.validate(resp=Response(HTTP_200=Notification, **ERRORS), tags=TAGS)
 def get_notification(pk: uuid.UUID):
-    return json_response(_serialized([_own_or_404(pk)])[0])
+    return json_response(_serialized([_reachable_or_404(pk)])[0])
 
 
-@bp.route("/events/notifications/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/events/notifications/<uuid:pk>/")
 @for_any_user
 @api.validate(json=NotificationChange, resp=Response(HTTP_200=Notification, **ERRORS),
               tags=TAGS)
 def update_notification(pk: uuid.UUID, json: NotificationChange):
-    notification = _own_or_404(pk)
-    if json_body(json).seen:
-        inbox.mark_read(current_user.id, pk)
-        db.session.refresh(notification)
-    else:  # inbox has no "mark unread": the bell never offers it, authentik's API does
-        notification.seen, notification.seen_at = False, None
-    db.session.commit()
-    return json_response(_serialized([notification])[0])
+    return _update(pk, json)
+
+
+@bp.patch("/events/notifications/<uuid:pk>/")
+@for_any_user
+@api.validate(json=NotificationChange, resp=Response(HTTP_200=Notification, **ERRORS),
+              tags=TAGS)
+def partial_update_notification(pk: uuid.UUID, json: NotificationChange):
+    return _update(pk, json)
 
 
 @bp.delete("/events/notifications/<uuid:pk>/")
 @for_any_user
 @api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
 def delete_notification(pk: uuid.UUID):
-    db.session.delete(_own_or_404(pk))
+    db.session.delete(_reachable_or_404(pk))
     db.session.commit()
     return "", 204
 
@@ -90,10 +96,28 @@ def mark_all_seen():
     return "", 204
 
 
-def _own_or_404(pk: uuid.UUID) -> NotificationRow:
-    """Another user's notification is 404: its existence is not the caller's to know."""
+def _update(pk: uuid.UUID, json: NotificationChange | None):
+    """authentik's notification requests require nothing, so PUT and PATCH are the same."""
+    notification = _reachable_or_404(pk)
+    seen = json_body(json).seen
+    if seen:
+        inbox.mark_read(notification.user_id, pk)
+        db.session.refresh(notification)
+    elif seen is False:  # inbox has no "mark unread": the bell never offers it, the API does
+        notification.seen, notification.seen_at = False, None
+    db.session.commit()
+    return json_response(_serialized([notification])[0])
+
+
+def _reachable() -> list[sa.ColumnElement[bool]]:
+    """Conditions limiting notifications to those the caller may reach."""
+    return [] if current_user.is_admin else [NotificationRow.user_id == current_user.id]
+
+
+def _reachable_or_404(pk: uuid.UUID) -> NotificationRow:
+    """Another user's notification is 404 to a regular user: not theirs to know of."""
     found = db.session.scalar(sa.select(NotificationRow).where(
-        NotificationRow.uuid == pk, NotificationRow.user_id == current_user.id))
+        NotificationRow.uuid == pk, *_reachable()))
     if found is None:
         abort(json_response({"detail": "No Notification matches the given query."}, 404))
     return found

@@ -55,6 +55,14 @@ class Pagination(BaseModel):
     end_index: int
 
 
+class Paginated(BaseModel):
+    """What every list answers besides its `results` (each list adds those, typed)."""
+
+    pagination: Pagination
+    autocomplete: dict[str, Any] = Field(
+        description="authentik's search-bar suggestions; always empty in Herald")
+
+
 @dataclass(frozen=True)
 class Page:
     rows: Sequence[Any]
@@ -145,8 +153,13 @@ def _remember(walk: tuple[str, str], page: int, values: tuple[Any, ...]) -> None
 
 
 def page_response(page: Page, serialize: Callable[[Any], dict[str, Any]]):
-    """The page as authentik's JSON body."""
+    """The page as authentik's JSON body, each row written by `serialize`."""
+    return page_of_results(page, [serialize(row) for row in page.rows])
+
+
+def page_of_results(page: Page, results: list[dict[str, Any]]):
+    """The page as authentik's JSON body, for lists that serialize their rows together."""
     from webapp.api.spec import json_response
 
-    return json_response({"pagination": page.pagination.model_dump(),
-                          "results": [serialize(row) for row in page.rows]})
+    return json_response({"pagination": page.pagination.model_dump(), "results": results,
+                          "autocomplete": {}})

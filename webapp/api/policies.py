@@ -13,7 +13,7 @@ from spectree import Response
 
 from webapp.api.directory_schemas import model_fields
 from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
-from webapp.api.pagination import entities, page_of
+from webapp.api.pagination import entities, page_of, page_of_results
 from webapp.api.policy_schemas import (
     EventMatcherChange,
     EventMatcherPolicy,
@@ -110,10 +110,17 @@ def create_event_matcher(json: EventMatcherRequest):
     return _one(_save_matcher(None, json_body(json)), 201)
 
 
-@bp.route("/policies/event_matcher/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/policies/event_matcher/<uuid:pk>/")
+@api.validate(json=EventMatcherRequest, resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS),
+              tags=TAGS)
+def update_event_matcher(pk: uuid.UUID, json: EventMatcherRequest):
+    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json_body(json)))
+
+
+@bp.patch("/policies/event_matcher/<uuid:pk>/")
 @api.validate(json=EventMatcherChange, resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS),
               tags=TAGS)
-def update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
+def partial_update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
     return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json_body(json)))
 
 
@@ -136,10 +143,17 @@ def create_expression(json: ExpressionRequest):
     return _one(_save_expression(None, json_body(json)), 201)
 
 
-@bp.route("/policies/expression/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/policies/expression/<uuid:pk>/")
+@api.validate(json=ExpressionRequest, resp=Response(HTTP_200=ExpressionPolicy, **ERRORS),
+              tags=TAGS)
+def update_expression(pk: uuid.UUID, json: ExpressionRequest):
+    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json_body(json)))
+
+
+@bp.patch("/policies/expression/<uuid:pk>/")
 @api.validate(json=ExpressionChange, resp=Response(HTTP_200=ExpressionPolicy, **ERRORS),
               tags=TAGS)
-def update_expression(pk: uuid.UUID, json: ExpressionChange):
+def partial_update_expression(pk: uuid.UUID, json: ExpressionChange):
     return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json_body(json)))
 
 
@@ -156,8 +170,8 @@ def _page(model: type[Policy], query: PolicyQuery):
     order = (model.name, model.id)
     page = page_of(keys, order, query, entities(model, order))
     counts = bound_to_counts([policy.id for policy in page.rows])
-    return json_response({"pagination": page.pagination.model_dump(), "results": [
-        policy_to_dict(policy, counts.get(policy.id, 0)) for policy in page.rows]})
+    return page_of_results(page, [policy_to_dict(policy, counts.get(policy.id, 0))
+                                  for policy in page.rows])
 
 
 def bound_to_counts(policy_ids: list[int]) -> dict[int, int]:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from webapp.api.directory_schemas import Group, GroupMember, UserId
+from webapp.api.directory_schemas import PartialGroup, PartialUser, UserId
 from webapp.api.notification_schemas import Body, ModelMeta
-from webapp.api.pagination import PageQuery, Pagination
+from webapp.api.pagination import PageQuery, Paginated
 from webapp.notifications.transport_admin import MAX_EXPRESSION_LENGTH
 
 
@@ -33,18 +33,15 @@ class ExpressionPolicy(Policy):
     expression: str
 
 
-class PaginatedPolicyList(BaseModel):
-    pagination: Pagination
+class PaginatedPolicyList(Paginated):
     results: list[Policy]
 
 
-class PaginatedEventMatcherPolicyList(BaseModel):
-    pagination: Pagination
+class PaginatedEventMatcherPolicyList(Paginated):
     results: list[EventMatcherPolicy]
 
 
-class PaginatedExpressionPolicyList(BaseModel):
-    pagination: Pagination
+class PaginatedExpressionPolicyList(Paginated):
     results: list[ExpressionPolicy]
 
 
@@ -85,8 +82,8 @@ class PolicyBinding(BaseModel):
     group: uuid.UUID | None
     user: int | None
     policy_obj: Policy | None
-    group_obj: Group | None
-    user_obj: GroupMember | None
+    group_obj: PartialGroup | None
+    user_obj: PartialUser | None
     target: uuid.UUID = Field(description="The notification rule's pk")
     negate: bool
     enabled: bool
@@ -95,8 +92,7 @@ class PolicyBinding(BaseModel):
     failure_result: bool
 
 
-class PaginatedPolicyBindingList(BaseModel):
-    pagination: Pagination
+class PaginatedPolicyBindingList(Paginated):
     results: list[PolicyBinding]
 
 

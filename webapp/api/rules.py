@@ -71,9 +71,20 @@ def create_rule(json: RuleRequest):
     return json_response(rule_to_dict(rule), 201)
 
 
-@bp.route("/events/rules/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/events/rules/<uuid:pk>/")
+@api.validate(json=RuleRequest, resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
+def update_rule(pk: uuid.UUID, json: RuleRequest):
+    return _update(pk, json)
+
+
+@bp.patch("/events/rules/<uuid:pk>/")
 @api.validate(json=RuleChange, resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
-def update_rule(pk: uuid.UUID, json: RuleChange):
+def partial_update_rule(pk: uuid.UUID, json: RuleChange):
+    return _update(pk, json)
+
+
+def _update(pk: uuid.UUID, json: RuleChange | None):
+    """PUT and PATCH differ only in the fields they require; both save what was sent."""
     rule = by_uuid_or_404(RuleRow, pk)
     rule_admin.apply_spec(rule, _spec(json_body(json), rule))
     db.session.commit()

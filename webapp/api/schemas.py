@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from webapp.api.pagination import PageQuery, Pagination
+from webapp.api.pagination import PageQuery, Paginated
 from webapp.events.retention import MAX_RETENTION
 
 JSONObject = dict[str, Any]
@@ -64,8 +64,7 @@ class Event(BaseModel):
     brand: JSONObject
 
 
-class PaginatedEventList(BaseModel):
-    pagination: Pagination
+class PaginatedEventList(Paginated):
     results: list[Event]
 
 

@@ -16,7 +16,9 @@ from webapp.api.serializers import token_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
 from webapp.core.extensions import db
 from webapp.directory import accounts
+from webapp.models import Group as GroupRow
 from webapp.models import Token as TokenRow
+from webapp.models import User as UserRow
 from webapp.web.security import for_any_user
 
 ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
@@ -35,7 +37,8 @@ def _visible() -> sa.Select:
 def list_tokens(query: PageQuery):
     order = (TokenRow.identifier, TokenRow.id)
     page = page_of(_visible(), order, query,
-                   entities(TokenRow, order, selectinload(TokenRow.user)))
+                   entities(TokenRow, order, selectinload(TokenRow.user)
+                            .selectinload(UserRow.groups).selectinload(GroupRow.parent)))
     return page_response(page, token_to_dict)
 
 

@@ -84,10 +84,22 @@ def create_transport(json: TransportRequest):
     return json_response(transport_to_dict(transport), 201)
 
 
-@bp.route("/events/transports/<uuid:pk>/", methods=["PUT", "PATCH"])
+@bp.put("/events/transports/<uuid:pk>/")
+@api.validate(json=TransportRequest, resp=Response(HTTP_200=NotificationTransport, **ERRORS),
+              tags=TAGS)
+def update_transport(pk: uuid.UUID, json: TransportRequest):
+    return _update(pk, json)
+
+
+@bp.patch("/events/transports/<uuid:pk>/")
 @api.validate(json=TransportChange, resp=Response(HTTP_200=NotificationTransport, **ERRORS),
               tags=TAGS)
-def update_transport(pk: uuid.UUID, json: TransportChange):
+def partial_update_transport(pk: uuid.UUID, json: TransportChange):
+    return _update(pk, json)
+
+
+def _update(pk: uuid.UUID, json: TransportChange | None):
+    """PUT and PATCH differ only in the fields they require; both save what was sent."""
     transport = by_uuid_or_404(TransportRow, pk)
     transport_admin.update_transport(transport, _settings(json_body(json), transport))
     db.session.commit()

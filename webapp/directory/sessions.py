@@ -33,8 +33,9 @@ def load_user(session_id: str) -> User | None:
 
 def unauthorized():
     """JSON for the API, an HX-Redirect for htmx swaps, a redirect with a message otherwise."""
-    if request.path.startswith("/api/"):
-        return jsonify({"detail": "Authentication credentials were not provided."}), 403
+    if request.path.startswith("/api/"):  # DRF's answer, which authentik clients expect
+        return (jsonify({"detail": "Authentication credentials were not provided."}), 401,
+                {"WWW-Authenticate": 'Bearer realm="herald"'})
     login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
     if htmx:
         return htmx_response("", 401, redirect=login_url)

@@ -1,8 +1,9 @@
 """Which models are audited, and how. Imported once by the app factory.
 
 Event, Notification, delivery, outbox, throttle and statistics rows are never audited: they
-are the log, not the configuration. Columns that change on every use (last_login, last_used)
-are noise, not administration, so they are ignored.
+are the log, not the configuration. Columns that change on every use (last_login, last_used,
+and a user's last_updated, which follows every write) are noise, not administration, so they
+are ignored.
 """
 
 from webapp.events.audit import Membership, register_audited
@@ -20,7 +21,7 @@ from webapp.models import (
     WebhookMapping,
 )
 
-register_audited(User, secret=("password_hash",), ignore=("last_login",),
+register_audited(User, secret=("password_hash",), ignore=("last_login", "last_updated"),
                  memberships=(Membership("groups", "users", owner_is_self=False),))
 register_audited(Group, memberships=(Membership("users", "users", owner_is_self=True),))
 register_audited(Token, secret=("key_hash",), ignore=("last_used",))

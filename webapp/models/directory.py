@@ -49,6 +49,9 @@ class User(UserMixin, db.Model):
     date_joined: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_change_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Any change to the row, sign-ins included, as authentik's `last_updated` (its API
+    #: clients require it).
+    last_updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     groups: Mapped[list[Group]] = relationship(
         secondary=group_membership, back_populates="users", order_by="Group.name"
@@ -138,6 +141,8 @@ class Token(db.Model):
     __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id (events keep them)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The pk authentik's API shows for a token (Herald's own references use `id`).
+    token_uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, default=uuid.uuid4)
     identifier: Mapped[str] = mapped_column(sa.String(255), unique=True)
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     key_prefix: Mapped[str] = mapped_column(sa.String(12))
