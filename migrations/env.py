@@ -4,6 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from webapp.directory.name_search import include_name as names_include_name
 from webapp.events.search import include_name as search_include_name
 
 # this is the Alembic Config object, which provides
@@ -98,8 +99,9 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            # the search index is DDL outside the models' metadata (webapp.events.search)
-            include_name=search_include_name,
+            # the search indexes are DDL outside the models' metadata (webapp.events.search,
+            # webapp.directory.name_search)
+            include_name=lambda *args: search_include_name(*args) and names_include_name(*args),
             **conf_args
         )
 

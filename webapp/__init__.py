@@ -52,6 +52,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from webapp import models  # noqa: F401 (tables, once)
+    from webapp.directory import name_search  # noqa: F401 (the name indexes' DDL)
     from webapp.directory.sessions import init_sessions
     from webapp.events import (
         audited_models,  # noqa: F401 (audit hooks, once)

@@ -92,9 +92,9 @@ def test_an_expiry_in_the_future_is_stored_as_utc(app, admin_client, bob):
      "Field cannot be longer than 500 characters."),
     ({"identifier": "ok", "expires": "2001-01-01T00:00"}, "The expiry must be in the future."),
     ({"identifier": "ok", "expires": "tomorrow"}, "Not a valid datetime value."),
-    ({"identifier": "ok", "user_id": "12345"}, "Not a valid choice."),
-    ({"identifier": "ok", "user_id": "99999999999999999999"}, "Not a valid choice."),
-    ({"identifier": "ok", "user_id": "bob"}, "Invalid Choice: could not coerce."),
+    ({"identifier": "ok", "user_id": "12345"}, "Choose a user from the list."),
+    ({"identifier": "ok", "user_id": "99999999999999999999"}, "Choose a user from the list."),
+    ({"identifier": "ok", "user_id": "bob"}, "Choose a user from the list."),
 ])
 def test_invalid_tokens_are_refused_next_to_the_field(app, admin_client, bob, form, message):
     with app.app_context():

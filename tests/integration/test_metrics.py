@@ -215,3 +215,25 @@ def test_multiprocess_mode_adds_up_the_counts_of_every_process(
 def _clean_env() -> dict[str, str]:
     """The child gets its database from its argument, not from the developer's HERALD_*."""
     return {key: val for key, val in os.environ.items() if not key.startswith("HERALD_")}
+
+
+def test_job_runs_are_counted_by_outcome_with_their_durations(app: Flask, client: FlaskClient):
+    from webapp.system.jobs import Job
+    from webapp.system.scheduler import JobRunner, Lease
+
+    runner = JobRunner(app, Lease("metrics"))
+    jobs = {"ok": Job("metrics_ok", "works", 60, lambda: "done"),
+            "idle": Job("metrics_idle", "nothing to do", 60, lambda: "", record_idle=False),
+            "error": Job("metrics_error", "fails", 60, lambda: 1 / 0)}
+    before = scrape(client)
+    for job in (*jobs.values(), jobs["ok"]):
+        runner.run(job)
+    after = scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("herald_job_runs_total", job="metrics_ok", outcome="ok") == 2
+    assert grew("herald_job_runs_total", job="metrics_idle", outcome="idle") == 1
+    assert grew("herald_job_runs_total", job="metrics_error", outcome="error") == 1
+    assert grew("herald_job_duration_seconds_count", job="metrics_ok") == 2

@@ -13,7 +13,8 @@ from alembic.script import ScriptDirectory
 from webapp import create_app
 from webapp.core.config import config_for_tests
 from webapp.core.extensions import db
-from webapp.events.search import include_name
+from webapp.directory.name_search import include_name as names_include_name
+from webapp.events.search import include_name as search_include_name
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -33,7 +34,8 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str):
 
     with app.app_context():
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"include_name": include_name})
+            context = MigrationContext.configure(connection, opts={"include_name": (
+                lambda *args: search_include_name(*args) and names_include_name(*args))})
             differences = compare_metadata(context, db.metadata)
             current = context.get_current_revision()
             tables = set(sa.inspect(connection).get_table_names())

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from flask.cli import FlaskGroup, run_command
 
 from tests.helpers import events
+from webapp import create_app
+from webapp.core.config import config_for_tests
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.models import JobRun, SchedulerLease
@@ -67,8 +69,10 @@ def test_the_lease_moves_when_its_holder_stops_renewing(app, monkeypatch):
     job = counting_job(calls)
     dead, survivor = JobRunner(app, Lease("dead")), JobRunner(app, Lease("survivor"))
     dead.run(job)
-    later = utcnow() + LEASE_TTL + timedelta(seconds=1)
-    monkeypatch.setattr(scheduler_module, "utcnow", lambda: later)  # the holder went silent
+    with app.app_context():  # the holder went silent: by the database's clock, its lease ended
+        db.session.get(SchedulerLease, "scheduler").expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    monkeypatch.setattr(scheduler_module, "monotonic", lambda: time.monotonic() + 3600)
 
     assert survivor.run(job) == "counted"
     with app.app_context():
@@ -96,8 +100,8 @@ def test_a_holder_close_to_expiry_checks_the_database_again(app, monkeypatch):
     with app.app_context():
         db.session.get(SchedulerLease, "scheduler").holder = "other"  # taken over meanwhile
         db.session.commit()
-    near_expiry = utcnow() + LEASE_TTL - LEASE_TRUST_MARGIN + timedelta(seconds=1)
-    monkeypatch.setattr(scheduler_module, "utcnow", lambda: near_expiry)
+    near_expiry = time.monotonic() + (LEASE_TTL - LEASE_TRUST_MARGIN).total_seconds() + 1
+    monkeypatch.setattr(scheduler_module, "monotonic", lambda: near_expiry)
 
     assert holder.run(counting_job([])).startswith("skipped")
     assert other.run(counting_job([])) == "counted"
@@ -124,6 +128,24 @@ def test_a_failing_job_records_system_task_exception_and_the_next_job_still_runs
         runs = {run.job_id: run for run in db.session.scalars(sa.select(JobRun))}
         assert runs["explode"].status == "error"
         assert runs["count"].status == "ok" and runs["count"].message == "counted"
+
+
+def test_a_job_failing_because_the_database_is_gone_is_logged_once_and_nothing_escapes(
+        tmp_path, caplog):
+    """Its failure cannot be recorded either (that needs the database): one line says so,
+    instead of a second traceback escaping into APScheduler."""
+    gone = create_app(config_for_tests(f"sqlite:///{tmp_path / 'no-such-folder' / 'h.db'}"))
+    runner = JobRunner(gone, Lease("me"))
+
+    def needs_the_database() -> str:
+        db.session.execute(sa.text("SELECT 1"))
+        return "unreachable"
+
+    outcome = runner.run(Job("db_gone", "needs the database", 60, needs_the_database,
+                             exclusive=False, record_idle=False))
+    assert outcome.startswith("OperationalError")
+    assert "Job db_gone: its failure could not be recorded either (OperationalError)" in (
+        caplog.text)
 
 
 def test_jobs_are_declared_with_stable_ids_and_scheduled_with_safe_defaults(app):

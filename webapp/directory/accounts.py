@@ -15,6 +15,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
 from webapp.core.extensions import db
+from webapp.directory.admins import keeping_an_admin
 from webapp.events import record
 from webapp.models import EventAction, Group, Token, User
 
@@ -45,16 +46,21 @@ def create_user(username: str, *, email: str = "", password: str | None = None,
 def update_user(user: User, *, actor: User, name: str, email: str, is_active: bool,
                 is_superuser: bool, attributes: dict[str, Any]) -> None:
     """An administrator's edit. Nobody can lock themselves out: your own account stays
-    active and superuser, so there is always someone left who can undo a mistake."""
+    active and superuser, so there is always someone left who can undo a mistake; and no edit
+    may demote or deactivate the last administrator (webapp.directory.admins)."""
     if user.id == actor.id and not is_active:
         raise AccountError("You cannot deactivate your own account; ask another "
                            "administrator.")
     if user.id == actor.id and not is_superuser:
         raise AccountError("You cannot remove the superuser flag from your own account; ask "
                            "another administrator.")
-    user.name, user.email = name, email
-    user.is_active, user.is_superuser = is_active, is_superuser
-    user.attributes = attributes
+
+    def change() -> None:
+        user.name, user.email = name, email
+        user.is_active, user.is_superuser = is_active, is_superuser
+        user.attributes = attributes
+
+    keeping_an_admin(change, AccountError)
 
 
 def set_password_by_admin(user: User, password: str) -> None:
@@ -74,7 +80,7 @@ def delete_user(user: User, *, actor: User) -> None:
     refusal = delete_refusal(user, actor=actor)
     if refusal:
         raise AccountError(refusal)
-    db.session.delete(user)
+    keeping_an_admin(lambda: db.session.delete(user), AccountError)
 
 
 def user_page(search: str, page: int, per_page: int) -> Pagination:
@@ -92,10 +98,6 @@ def contains_pattern(text: str) -> str:
     """A LIKE pattern matching `text` literally anywhere (`%` and `_` lose their magic)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def all_users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).order_by(User.username)))
 
 
 def create_token(user: User, *, identifier: str | None = None, key: str | None = None,

@@ -13,7 +13,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
 from webapp.core.extensions import db
+from webapp.directory.admins import keeping_an_admin
 from webapp.models import Group, User
+from webapp.models.directory import group_membership
 
 
 class GroupError(ValueError):
@@ -41,14 +43,6 @@ def refused_parent_ids(group: Group | None) -> set[int]:
     return {group.num_pk} | descendant_ids(group)
 
 
-def parent_candidates(refused: set[int]) -> list[Group]:
-    """Every group whose id is not in `refused` (see refused_parent_ids), by name."""
-    query = sa.select(Group).order_by(Group.name)
-    if refused:
-        query = query.where(Group.num_pk.not_in(refused))
-    return list(db.session.scalars(query))
-
-
 def create_group(*, name: str, parent: Group | None, is_superuser: bool,
                  attributes: dict[str, Any] | None = None) -> Group:
     group = Group(name=name, parent=parent, is_superuser=is_superuser,
@@ -60,17 +54,29 @@ def create_group(*, name: str, parent: Group | None, is_superuser: bool,
 
 def update_group(group: Group, *, name: str, parent: Group | None, is_superuser: bool,
                  attributes: dict[str, Any]) -> None:
+    """Refused when it makes a cycle, or when taking the superuser flag away (or moving the
+    group out from under a superuser parent) leaves no administrator."""
     if parent is not None and parent.num_pk in refused_parent_ids(group):
         raise GroupError(f"'{parent.name}' is '{group.name}' itself or one of its subgroups; "
                          "making it the parent would create a cycle.")
-    group.name, group.parent = name, parent
-    group.is_superuser, group.attributes = is_superuser, attributes
+
+    def change() -> None:
+        group.name, group.parent = name, parent
+        group.is_superuser, group.attributes = is_superuser, attributes
+
+    keeping_an_admin(change, GroupError)
 
 
-def non_members(group: Group) -> list[User]:
-    members = sa.select(User.id).join(User.groups).where(Group.num_pk == group.num_pk)
-    query = sa.select(User).where(User.id.not_in(members)).order_by(User.username)
-    return list(db.session.scalars(query))
+def delete_group(group: Group) -> None:
+    """Members leave the group and its subgroups move to the top level; refused when that
+    leaves no administrator."""
+    keeping_an_admin(lambda: db.session.delete(group), GroupError)
+
+
+def member_ids(group: Group) -> sa.Select:
+    """The ids of the group's direct members, as a subquery."""
+    return sa.select(group_membership.c.user_id).where(
+        group_membership.c.group_id == group.num_pk)
 
 
 def add_member(group: Group, user: User) -> bool:
@@ -82,8 +88,9 @@ def add_member(group: Group, user: User) -> bool:
 
 
 def remove_member(group: Group, user: User) -> bool:
-    """Remove `user`; False when they were not a member."""
+    """Remove `user`; False when they were not a member. Refused when it leaves no
+    administrator."""
     if user not in group.users:
         return False
-    group.users.remove(user)
+    keeping_an_admin(lambda: group.users.remove(user), GroupError)
     return True

@@ -9,6 +9,10 @@ so each is checked for a new mtime, size or inode at most once a second and then
 They are read into memory rather than memory-mapped: a file rewritten in place under a live
 mapping can crash the process with SIGBUS, while an in-memory copy stays consistent until the
 next reload. That costs the file's size in RAM and some tens of microseconds per lookup.
+
+Reading a new file takes a while (it is tens of megabytes), and lookups run inside requests,
+so a reload never makes them wait: one thread reads the new file while every other lookup goes
+on answering from the old reader, and the new one replaces it in a single assignment.
 """
 
 from __future__ import annotations
@@ -99,15 +103,17 @@ class Database:
         # str(): HERALD_* values are JSON-decoded, and os.stat(3) would stat file descriptor 3.
         self.path = str(path) if path else None
         self._clock = clock
-        self._lock = threading.Lock()
-        self._reader: maxminddb.Reader | None = None
+        self._reloading = threading.Lock()  # one thread checks the file; lookups never wait
+        self._swapping = threading.Lock()  # held for an assignment, never for file I/O
+        # The reader and its status travel together, so a lookup never pairs one with the other.
+        self._loaded: tuple[maxminddb.Reader | None, Status] = (
+            None, Status(f"off: not configured (HERALD_{kind.config_key})"))
         self._stamp: object = _UNCHECKED
         self._next_check = float("-inf")
-        self._status = Status(f"off: not configured (HERALD_{kind.config_key})")
 
     def status(self) -> Status:
         self._refresh()
-        return self._status
+        return self._loaded[1]
 
     def lookup(self, address: Address) -> dict[str, Any] | None:
         """This database's context for a public address, or None when off or not listed."""
@@ -127,19 +133,32 @@ class Database:
                                                                  strict=False))
 
     def _refresh(self) -> maxminddb.Reader | None:
+        """The current reader, after checking the file when a check is due. Only the first
+        load is waited for (there is no older reader to answer with); while another thread
+        reloads, this answers at once from the reader it is replacing."""
         if self.path is None:
             return None
-        with self._lock:
-            now = self._clock()
-            if now >= self._next_check:
-                self._next_check = now + CHECK_INTERVAL_SECONDS
-                stamp = _stamp(self.path)
-                # The old reader is not closed: a lookup in another thread may still use it.
-                if stamp != self._stamp:
-                    self._stamp = stamp
-                    self._reader, self._status = self._open(stamp is not None)
-                    _log_status(self.kind, self._status)
-            return self._reader
+        if self._clock() >= self._next_check and \
+                self._reloading.acquire(blocking=self._stamp is _UNCHECKED):
+            try:
+                self._check()
+            finally:
+                self._reloading.release()
+        return self._loaded[0]
+
+    def _check(self) -> None:
+        now = self._clock()
+        if now < self._next_check:
+            return  # checked by another thread while this one waited for the first load
+        self._next_check = now + CHECK_INTERVAL_SECONDS
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return
+        loaded = self._open(stamp is not None)
+        # The old reader is not closed: a lookup in another thread may still use it.
+        with self._swapping:
+            self._stamp, self._loaded = stamp, loaded
+        _log_status(self.kind, loaded[1])
 
     def _open(self, exists: bool) -> tuple[maxminddb.Reader | None, Status]:
         if not exists:
@@ -158,10 +177,11 @@ class Database:
 
     def _turn_off(self, reader: maxminddb.Reader, status: Status) -> None:
         """Stop using a reader that failed, until the file changes; a newer one stays."""
-        with self._lock:
-            if self._reader is reader:
-                self._reader, self._status = None, status
-                _log_status(self.kind, status)
+        with self._swapping:
+            if self._loaded[0] is not reader:
+                return
+            self._loaded = (None, status)
+        _log_status(self.kind, status)
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:

@@ -19,7 +19,6 @@ from wtforms import (
     DateTimeLocalField,
     Field,
     PasswordField,
-    SelectField,
     StringField,
     SubmitField,
 )
@@ -36,6 +35,7 @@ from wtforms.widgets import TextArea
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.forms.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from webapp.forms.pickers import GROUP_BY_ID, USER_BY_ID, PickerField
 from webapp.models import Group, Token, User
 
 MAX_ATTRIBUTES_LENGTH = 20_000
@@ -169,7 +169,9 @@ class SetPasswordForm(DirectoryForm):
 
 class GroupForm(DirectoryForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=150)])
-    parent_id = SelectField("Parent group", coerce=int, validate_choice=False,
+    parent_id = PickerField("Parent group", source=GROUP_BY_ID,
+                            unlisted="Choose a group from the list.",
+                            placeholder="No parent: type to search groups",
                             description="Optional. A group cannot sit below itself or one of "
                                         "its own subgroups.")
     is_superuser = BooleanField("Superuser group",
@@ -179,43 +181,49 @@ class GroupForm(DirectoryForm):
                                  description="A JSON object of custom data.")
     submit = SubmitField("Save group")
 
-    def __init__(self, *args: Any, group: Group | None = None, allowed: list[Group],
-                 refused: set[int], **kwargs: Any) -> None:
-        """`allowed` are the groups offered as parents; `refused` the ids that would loop."""
+    def __init__(self, *args: Any, group: Group | None = None, refused: set[int],
+                 **kwargs: Any) -> None:
+        """`refused` are the ids that may not become the parent: they would make a cycle."""
         super().__init__(*args, **kwargs)
         self.group = group
         self.refused = refused
-        self.parent_id.choices = [(0, "— No parent —")] + [(g.num_pk, g.name) for g in allowed]
+        if group is not None:
+            self.parent_id.search_args = {"skip_tree_of": group.num_pk}
 
     def validate_name(self, field: StringField) -> None:
         own = self.group.num_pk if self.group else None
         if name_taken(Group.name, Group.num_pk, field.data, own):
             raise ValidationError(f"A group named '{field.data}' already exists.")
 
-    def validate_parent_id(self, field: SelectField) -> None:
-        if not field.data:  # 0 is "No parent"; None when the browser sent nothing
-            return
+    def validate_parent_id(self, field: PickerField) -> None:
         if field.data in self.refused:
             raise ValidationError("A group cannot be its own parent or sit below one of its "
                                   "own subgroups: that would make a cycle.")
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError("Choose a group from the list.")
 
 
 class MemberForm(DirectoryForm):
-    user_id = SelectField("User", coerce=int)
+    user_id = PickerField("User", validators=[DataRequired("Choose a user to add.")],
+                          source=USER_BY_ID, unlisted="Choose a user from the list.")
     submit = SubmitField("Add member")
 
-    def __init__(self, *args: Any, candidates: list[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, group: Group, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user_id.choices = [(u.id, u.username) for u in candidates]
+        self.group = group
+        self.user_id.search_args = {"skip_members_of": group.num_pk}
+
+    def validate_user_id(self, field: PickerField) -> None:
+        if field.picked in self.group.users:
+            raise ValidationError(f"{field.picked.username} already is a member.")
 
 
 IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class TokenForm(DirectoryForm):
-    user_id = SelectField("User", coerce=int, description="The token acts as this user.")
+    user_id = PickerField("User", validators=[DataRequired("Choose the user the token acts "
+                                                           "as.")],
+                          source=USER_BY_ID, unlisted="Choose a user from the list.",
+                          description="The token acts as this user.")
     identifier = StringField(
         "Identifier",
         validators=[DataRequired(), Length(max=255),
@@ -228,10 +236,6 @@ class TokenForm(DirectoryForm):
                                  description="Optional. Leave empty for a token that never "
                                              "expires.")
     submit = SubmitField("Create token")
-
-    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user_id.choices = [(u.id, u.username) for u in users]
 
     def validate_identifier(self, field: StringField) -> None:
         if name_taken(Token.identifier, Token.id, field.data):

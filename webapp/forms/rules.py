@@ -38,16 +38,15 @@ from wtforms.widgets import HiddenInput
 
 from webapp.core.extensions import db
 from webapp.forms.directory import DirectoryForm, clean_text, name_taken
+from webapp.forms.pickers import GROUP_BY_ID, USER_BY_NAME, PickerField
 from webapp.forms.policies import ListedChoice, MatcherChoices, matcher_fields
 from webapp.models import (
-    Group,
     NotificationRule,
     NotificationTransport,
     Policy,
     PolicyBinding,
     PolicyEngineMode,
     Severity,
-    User,
 )
 from webapp.notifications.rule_admin import (
     BindingSpec,
@@ -62,7 +61,6 @@ BINDING_KINDS = {"matcher": "New event matcher", "policy": "Existing policy",
                  "group": "Group", "user": "User"}
 MAX_BINDINGS = 50
 MAX_THROTTLE_MINUTES = 525_600  # a year
-USER_SUGGESTIONS = 200
 
 
 def _id(value: Any) -> int:
@@ -95,21 +93,14 @@ class RuleChoices:
     matcher: MatcherChoices = field(default_factory=MatcherChoices)
     policies: dict[int, Any] = field(default_factory=lambda: {
         row.policy.id: row.policy for row in policy_rows()})
-    groups: dict[int, Group] = field(default_factory=lambda: {
-        g.num_pk: g for g in db.session.scalars(sa.select(Group).order_by(Group.name))})
     transports: dict[int, NotificationTransport] = field(default_factory=lambda: {
         t.id: t for t in db.session.scalars(
             sa.select(NotificationTransport).order_by(NotificationTransport.name))})
-    usernames: list[str] = field(default_factory=lambda: list(db.session.scalars(
-        sa.select(User.username).order_by(User.username).limit(USER_SUGGESTIONS))))
 
     def apply(self, row: BindingForm) -> None:
         self.matcher.apply(row)
         row.policy_id.choices = [(0, "— Choose a policy —"), *(
             (p.id, p.name) for p in self.policies.values())]
-        row.group_id.choices = [(0, "— Choose a group —"), *(
-            (g.num_pk, g.name) for g in self.groups.values())]
-        row.username.render_kw = {"list": "rule-usernames", "autocomplete": "off"}
 
 
 class BindingForm(matcher_fields(ForKind("matcher")), Form):
@@ -117,12 +108,11 @@ class BindingForm(matcher_fields(ForKind("matcher")), Form):
     kind = HiddenField(validators=[AnyOf(list(BINDING_KINDS), message="Unknown binding kind.")])
     policy_id = ListedChoice("Policy", coerce=_id, unlisted="That policy does not exist.",
                              validators=[ForKind("policy"), DataRequired("Choose a policy.")])
-    group_id = ListedChoice("Group", coerce=_id, unlisted="That group does not exist.",
-                            validators=[ForKind("group"), DataRequired("Choose a group.")],
-                            description="Passes for events of its members.")
-    username = StringField("User", filters=[clean_text],
-                           validators=[ForKind("user"), DataRequired("Enter a username."),
-                                       Length(max=150)],
+    group_id = PickerField("Group", source=GROUP_BY_ID, unlisted="That group does not exist.",
+                           validators=[ForKind("group"), DataRequired("Choose a group.")],
+                           description="Passes for events of its members.")
+    username = PickerField("User", source=USER_BY_NAME, unlisted="No user named '{value}'.",
+                           validators=[ForKind("user"), DataRequired("Enter a username.")],
                            description="Passes for this user's events.")
     matcher_name = StringField("Policy name", filters=[clean_text],
                                validators=[ForKind("matcher"), Optional(), Length(max=150)],
@@ -135,12 +125,6 @@ class BindingForm(matcher_fields(ForKind("matcher")), Form):
                                                    "1,000,000.")])
     timeout = IntegerField("Timeout, s", default=30, validators=[
         NumberRange(1, 300, message="Enter a timeout between 1 and 300 seconds.")])
-
-    def validate_username(self, field: StringField) -> None:
-        field.user = db.session.scalar(
-            sa.select(User).where(sa.func.lower(User.username) == field.data.lower()))
-        if field.user is None:
-            raise ValidationError(f"No user named '{field.data}'.")
 
     def validate_matcher_name(self, field: StringField) -> None:
         if field.data and name_taken(Policy.name, Policy.id, field.data):
@@ -161,9 +145,10 @@ class RuleForm(DirectoryForm):
                                        "works.")
     severity = SelectField("Severity", choices=[(s.value, s.value.capitalize())
                                                 for s in Severity])
-    destination_group_id = ListedChoice(
-        "Notify group", coerce=_id, unlisted="That group does not exist; choose one from the "
-                                             "list.",
+    destination_group_id = PickerField(
+        "Notify group", source=GROUP_BY_ID,
+        unlisted="That group does not exist; choose one from the list.",
+        placeholder="Nobody: type to search groups",
         description="Every member of this group (and of groups below it) is notified.")
     destination_event_user = BooleanField(
         "Notify the event's user", description="The user the event is about hears of it too.")
@@ -189,8 +174,6 @@ class RuleForm(DirectoryForm):
             kwargs = {**rule_data(rule), **kwargs}
         super().__init__(*args, **kwargs)
         self.rule, self.choices = rule, choices
-        self.destination_group_id.choices = [(0, "— Nobody —"), *(
-            (g.num_pk, g.name) for g in choices.groups.values())]
         self.transports.choices = [(t.id, t.name) for t in choices.transports.values()]
         for entry in self.bindings:
             choices.apply(entry.form)
@@ -226,7 +209,7 @@ class RuleForm(DirectoryForm):
         taken: set[str] = set()
         return RuleSpec(
             name=self.name.data, enabled=self.enabled.data, severity=self.severity.data,
-            destination_group=self.choices.groups.get(self.destination_group_id.data),
+            destination_group=self.destination_group_id.picked,
             destination_event_user=self.destination_event_user.data,
             policy_engine_mode=self.policy_engine_mode.data,
             throttle_minutes=self.throttle_minutes.data, throttle_key=self.throttle_key.data,
@@ -243,9 +226,9 @@ class RuleForm(DirectoryForm):
         if row.kind.data == "policy":
             return self.choices.policies[row.policy_id.data]
         if row.kind.data == "group":
-            return self.choices.groups[row.group_id.data]
+            return row.group_id.picked
         if row.kind.data == "user":
-            return row.username.user
+            return row.username.picked
         criteria = row.criteria()
         label = next(value for value in criteria.values() if value)
         name = row.matcher_name.data or unique_policy_name(f"{self.name.data}: {label}", taken)

@@ -44,6 +44,10 @@ EVENTS_RECORDED = Counter("herald_events_recorded", "Events committed, by action
 REQUEST_SECONDS = Histogram("herald_http_request_duration_seconds",
                             "Time to answer a request, by Flask endpoint.", ["endpoint"],
                             registry=PROCESS_REGISTRY)
+JOB_RUNS = Counter("herald_job_runs", "Scheduled job runs, by job and outcome (ok, idle, "
+                   "error).", ["job", "outcome"], registry=PROCESS_REGISTRY)
+JOB_SECONDS = Histogram("herald_job_duration_seconds", "Time a scheduled job ran, by job.",
+                        ["job"], registry=PROCESS_REGISTRY)
 
 
 def scrape() -> bytes:

@@ -5,6 +5,10 @@ Any number of processes may run a scheduler (`HERALD_SCHEDULER=true` in a servin
 dies stops renewing, its lease expires, and another process takes over. A holder that stops
 cleanly deletes its lease so another takes over at once. Shared jobs (`exclusive=False`) claim
 their own rows and run in every scheduler, without the lease.
+
+Lease times are read from and compared with the database's clock, never a host's: schedulers
+on hosts whose clocks disagree still agree on when a lease expires. How long a holder trusts
+its lease without asking is measured on its own monotonic clock, which no clock step moves.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import os
 import socket
 import traceback
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from time import monotonic, perf_counter
 
 import click
 import sqlalchemy as sa
@@ -33,17 +38,34 @@ from webapp.core.upsert import dialect_insert
 from webapp.events import acting_as, record
 from webapp.models import EventAction, JobRun, SchedulerLease
 from webapp.system.jobs import JOBS, Job
+from webapp.system.metrics import JOB_RUNS, JOB_SECONDS
 
 log = logging.getLogger("herald.scheduler")
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
 HEARTBEAT_SECONDS = 20
-# The holder trusts its lease in memory until this long before it expires: more than any
-# plausible clock skew between processes, less than TTL - heartbeat so renewals keep it trusted.
+# The holder trusts its lease in memory until this long before it expires: more than the time
+# between reading the database's clock and the lease write, less than TTL - heartbeat so
+# renewals keep it trusted.
 LEASE_TRUST_MARGIN = timedelta(seconds=15)
 FIRST_RUN_DELAY_SECONDS = 5
 QUIET_OVERLAPS_BELOW = timedelta(minutes=1)
 SKIPPED = "skipped: another process holds the scheduler lease"
+
+
+#: Seconds since the Unix epoch by the database's own clock (clock_timestamp(), not now():
+#: PostgreSQL's now() stands still for the whole transaction).
+_DATABASE_EPOCH = {
+    "postgresql": sa.func.extract("epoch", sa.func.clock_timestamp()),
+    "sqlite": (sa.func.julianday("now") - 2440587.5) * 86400.0,
+}
+
+
+def database_now() -> datetime:
+    """The database's current time, aware, in UTC."""
+    dialect = db.session.get_bind(mapper=SchedulerLease.__mapper__).dialect.name
+    seconds = db.session.scalar(sa.select(_DATABASE_EPOCH[dialect]))
+    return datetime.fromtimestamp(float(seconds), UTC)
 
 
 def new_holder_id() -> str:
@@ -55,18 +77,19 @@ class Lease:
 
     def __init__(self, holder: str, ttl: timedelta = LEASE_TTL) -> None:
         self.holder, self.ttl = holder, ttl
-        self._trusted_until: datetime | None = None
+        self._trusted_until: float | None = None  # on this process's monotonic clock
 
     def held(self) -> bool:
         """True if this process holds the lease. Answers from memory while the lease is far from
         expiring (the heartbeat renews it), so a job that runs every second costs no write."""
-        if self._trusted_until is not None and utcnow() < self._trusted_until:
+        if self._trusted_until is not None and monotonic() < self._trusted_until:
             return True
         return self.acquire()
 
     def acquire(self) -> bool:
         """Take the lease if it is free or expired, renew it if ours. Commits."""
-        now = utcnow()
+        started = monotonic()
+        now = database_now()
         taken = db.session.execute(
             sa.update(SchedulerLease)
             .where(SchedulerLease.name == LEASE_NAME,
@@ -76,7 +99,8 @@ class Lease:
         if not taken:
             taken = self._create(now)
         db.session.commit()
-        self._trusted_until = now + self.ttl - LEASE_TRUST_MARGIN if taken else None
+        trusted = (self.ttl - LEASE_TRUST_MARGIN).total_seconds()
+        self._trusted_until = started + trusted if taken else None
         return taken
 
     def release(self) -> None:
@@ -95,6 +119,11 @@ class Lease:
         except sa.exc.IntegrityError:
             return False  # another process created it first
         return True
+
+
+def _count(job: Job, outcome: str, clock: float) -> None:
+    JOB_RUNS.labels(job.id, outcome).inc()
+    JOB_SECONDS.labels(job.id).observe(perf_counter() - clock)
 
 
 def current_lease() -> SchedulerLease | None:
@@ -129,8 +158,9 @@ class JobRunner:
 
     def _run_recorded(self, job: Job) -> str:
         """Run the job and keep its last outcome in JobRun; a job with record_idle=False
-        writes nothing when it had nothing to do (an empty result)."""
-        started = utcnow()
+        writes nothing when it had nothing to do (an empty result). Runs and their durations
+        are counted for /metrics."""
+        started, clock = utcnow(), perf_counter()
         if job.record_idle:
             self._save(job.id, started, None, "running", "")
         try:
@@ -139,14 +169,28 @@ class JobRunner:
             db.session.rollback()
             log.exception("Job %s failed", job.id)
             message = f"{type(error).__name__}: {error}"
-            record(EventAction.SYSTEM_TASK_EXCEPTION, {
-                "task": job.id, "message": message,
-                "exception": "".join(traceback.format_exception(error))}, app="herald.scheduler")
-            self._save(job.id, started, utcnow(), "error", message)
+            self._record_failure(job, started, message, error)
+            _count(job, "error", clock)
             return message
         if message or job.record_idle:
             self._save(job.id, started, utcnow(), "ok", message)
+        _count(job, "ok" if message else "idle", clock)
         return message
+
+    def _record_failure(self, job: Job, started: datetime, message: str,
+                        error: Exception) -> None:
+        """system_task_exception and the JobRun row; when the database itself is what
+        failed, they cannot be written either: one more log line, not a second traceback."""
+        try:
+            record(EventAction.SYSTEM_TASK_EXCEPTION, {
+                "task": job.id, "message": message,
+                "exception": "".join(traceback.format_exception(error))},
+                app="herald.scheduler")
+            self._save(job.id, started, utcnow(), "error", message)
+        except sa.exc.SQLAlchemyError as unrecorded:
+            db.session.rollback()
+            log.error("Job %s: its failure could not be recorded either (%s)", job.id,
+                      type(unrecorded).__name__)
 
     def _save(self, job_id: str, started: datetime, finished: datetime | None, status: str,
               message: str) -> None:

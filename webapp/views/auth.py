@@ -31,7 +31,8 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
     username = form.username.data.strip()
-    wait = seconds_until_allowed(username, client_ip())
+    user = find_user(username)
+    wait = seconds_until_allowed(username, user, client_ip())
     if wait:
         minutes = max(1, round(wait / 60))
         form.form_errors.append(
@@ -39,7 +40,6 @@ def login():
             f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
         return render_template("auth/login.html", form=form), 429
-    user = find_user(username)
     if not password_matches(user, form.password.data):
         record(EventAction.LOGIN_FAILED, {"username": username})
         db.session.commit()

@@ -3,7 +3,12 @@
 Every view here is admin-only (webapp.web.security denies by default).
 """
 
-from webapp.views.directory import groups, tokens, users  # noqa: F401 (routes attach to bp)
+from webapp.views.directory import (  # noqa: F401 (routes attach to bp)
+    groups,
+    pickers,
+    tokens,
+    users,
+)
 from webapp.views.directory.common import bp
 
 __all__ = ["bp"]

@@ -8,6 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from webapp.core.extensions import db, htmx
+from webapp.directory.accounts import AccountError
+from webapp.directory.groups import GroupError
 from webapp.forms.directory import ConfirmForm
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -38,14 +40,19 @@ def confirm_delete(*, kind: str, name: str, crumbs: Crumbs, remove: Callable[[],
     """GET asks "delete this?"; a confirmed POST calls `remove`, commits and moves on.
 
     `refusal` explains why this object cannot be deleted; then there is no button, and a
-    forged POST changes nothing.
+    forged POST changes nothing. `remove` may refuse too, with the service's own error (the
+    last-admin guard can only tell by trying); the page then shows its reason.
     """
     form = ConfirmForm()
     if refusal is None and form.validate_on_submit():
-        remove()
-        db.session.commit()
-        flash(f"{verbs[1]} {kind} {name}.", "success")
-        return redirect(done_url)
+        try:
+            remove()
+        except (AccountError, GroupError) as exc:
+            refusal = str(exc)
+        else:
+            db.session.commit()
+            flash(f"{verbs[1]} {kind} {name}.", "success")
+            return redirect(done_url)
     page = render_template("directory/confirm_delete.html", form=form, kind=kind, name=name,
                            crumbs=crumbs, cancel_url=cancel_url, consequences=consequences,
                            refusal=refusal, verb=verbs[0])

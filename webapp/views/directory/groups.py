@@ -7,11 +7,11 @@ from flask import flash, redirect, render_template, url_for
 from webapp.core.extensions import db, htmx
 from webapp.core.lookups import get_or_404
 from webapp.directory.groups import (
+    GroupError,
     add_member,
     create_group,
+    delete_group,
     group_page,
-    non_members,
-    parent_candidates,
     refused_parent_ids,
     remove_member,
     update_group,
@@ -30,7 +30,7 @@ def groups():
 def group_create():
     form = _group_form(None)
     if form.validate_on_submit():
-        group = create_group(name=form.name.data, parent=_chosen_parent(form),
+        group = create_group(name=form.name.data, parent=form.parent_id.picked,
                              is_superuser=form.is_superuser.data,
                              attributes=form.attributes.data)
         db.session.commit()
@@ -44,11 +44,15 @@ def group_detail(group_id: int):
     group = get_or_404(Group, group_id)
     form = _group_form(group)
     if form.validate_on_submit():
-        update_group(group, name=form.name.data, parent=_chosen_parent(form),
-                     is_superuser=form.is_superuser.data, attributes=form.attributes.data)
-        db.session.commit()
-        flash(f"Saved the changes to {group.name}.", "success")
-        return redirect(url_for("directory.group_detail", group_id=group.num_pk))
+        try:
+            update_group(group, name=form.name.data, parent=form.parent_id.picked,
+                         is_superuser=form.is_superuser.data, attributes=form.attributes.data)
+        except GroupError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Saved the changes to {group.name}.", "success")
+            return redirect(url_for("directory.group_detail", group_id=group.num_pk))
     return _group_page(group, form, _member_form(group, formdata=None))
 
 
@@ -60,7 +64,7 @@ def group_member_add(group_id: int):
         if htmx:
             return _members_fragment(group, form)
         return _group_page(group, _group_form(group, formdata=None), form)
-    user = db.session.get_one(User, form.user_id.data)
+    user = form.user_id.picked
     add_member(group, user)
     db.session.commit()
     return _members_changed(group, f"Added {user.username} to {group.name}.")
@@ -70,7 +74,11 @@ def group_member_add(group_id: int):
 def group_member_remove(group_id: int, user_id: int):
     group = get_or_404(Group, group_id)
     user = get_or_404(User, user_id)
-    removed = remove_member(group, user)
+    try:
+        removed = remove_member(group, user)
+    except GroupError as exc:
+        return _members_changed(group, f"{user.username} stays in {group.name}. {exc}",
+                                refused=True)
     db.session.commit()
     return _members_changed(group, f"Removed {user.username} from {group.name}." if removed
                             else f"{user.username} was not a member of {group.name}.")
@@ -81,7 +89,7 @@ def group_delete(group_id: int):
     group = get_or_404(Group, group_id)
     detail_url = url_for("directory.group_detail", group_id=group.num_pk)
     return confirm_delete(
-        kind="group", name=group.name, remove=lambda: db.session.delete(group),
+        kind="group", name=group.name, remove=lambda: delete_group(group),
         crumbs=[("Groups", url_for("directory.groups")), (group.name, detail_url),
                 ("Delete", None)],
         done_url=url_for("directory.groups"), cancel_url=detail_url,
@@ -90,30 +98,25 @@ def group_delete(group_id: int):
 
 
 def _group_form(group: Group | None, **kwargs) -> GroupForm:
-    refused = refused_parent_ids(group)
-    return GroupForm(obj=group, group=group, allowed=parent_candidates(refused),
-                     refused=refused, **kwargs)
-
-
-def _chosen_parent(form: GroupForm) -> Group | None:
-    return db.session.get(Group, form.parent_id.data) if form.parent_id.data else None
+    return GroupForm(obj=group, group=group, refused=refused_parent_ids(group), **kwargs)
 
 
 def _member_form(group: Group, **kwargs) -> MemberForm:
-    return MemberForm(candidates=non_members(group), **kwargs)
+    return MemberForm(group=group, **kwargs)
 
 
-def _members_changed(group: Group, message: str):
+def _members_changed(group: Group, message: str, refused: bool = False):
     """htmx swaps the member list in place; a plain form post goes back to the group page."""
     if htmx:
-        return _members_fragment(group, _member_form(group, formdata=None), message)
-    flash(message, "success")
+        return _members_fragment(group, _member_form(group, formdata=None), message, refused)
+    flash(message, "danger" if refused else "success")
     return redirect(url_for("directory.group_detail", group_id=group.num_pk))
 
 
-def _members_fragment(group: Group, member_form: MemberForm, message: str | None = None):
+def _members_fragment(group: Group, member_form: MemberForm, message: str | None = None,
+                      refused: bool = False):
     return render_template("directory/_members.html", group=group, member_form=member_form,
-                           message=message)
+                           message=message, refused=refused)
 
 
 def _group_page(group: Group, form: GroupForm, member_form: MemberForm):

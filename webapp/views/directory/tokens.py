@@ -7,9 +7,9 @@ from flask import current_app, render_template, url_for
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.core.lookups import get_or_404
-from webapp.directory.accounts import all_users, create_token, token_page
+from webapp.directory.accounts import create_token, token_page
 from webapp.forms.directory import TokenForm
-from webapp.models import Token, User
+from webapp.models import Token
 from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
 
 
@@ -21,11 +21,10 @@ def tokens():
 
 @bp.route("/tokens/new", methods=["GET", "POST"])
 def token_create():
-    form = TokenForm(users=all_users())
+    form = TokenForm()
     if not form.validate_on_submit():
         return render_template("directory/token_new.html", form=form)
-    token, key = create_token(db.session.get_one(User, form.user_id.data),
-                              identifier=form.identifier.data,
+    token, key = create_token(form.user_id.picked, identifier=form.identifier.data,
                               description=form.description.data, expires=form.expires.data)
     db.session.commit()
     # The key exists only in this response: never stored, never redirected through a cookie.
