@@ -7,7 +7,7 @@ filter ends in), each page in a short transaction of its own: memory stays flat 
 size, and a slow browser never holds a database snapshot open for the whole download.
 
 Finding where each page ends is cheap (an index walk of CHUNK_ROWS keys); building its lines is
-not. So the boundaries are found one after another, while BUILDERS threads, each on its own
+not. So the boundaries are found one after another, while builder threads, each on its own
 connection, build the pages between them at once, on as many cores, and hand them over in order.
 
 CSV lines are built whole by the database (one SQL expression per line, no ORM objects, no
@@ -39,9 +39,12 @@ from webapp.events.serialize import event_to_dict
 from webapp.models import Event, ExportFormat
 
 CHUNK_ROWS = 5_000
-#: Pages built at once, each by one thread on its own connection: the database builds the lines
-#: (SQLite and psycopg let go of the GIL meanwhile), so two use both cores of a small server.
-BUILDERS = 2
+#: Pages built at once, each by one thread on its own connection. PostgreSQL builds them in
+#: server processes of their own, so two use two cores. SQLite builds them in this process, and
+#: its allocator takes one process-wide lock per allocation: measured on 1M events, a second
+#: builder doubled the CPU time and gained nothing, so SQLite's pages are built one at a time
+#: (still in a thread, while the response sends the page before).
+BUILDERS = {"postgresql": 2, "sqlite": 1}
 COLUMNS = ("pk", "created", "action", "app", "username", "user_pk", "email", "client_ip",
            "country", "city", "asn", "message", "context")
 #: What a spreadsheet reads as the start of a formula (OWASP "CSV injection"); such a cell
@@ -170,15 +173,16 @@ _FORMULA_CELL = re.compile(b',"(?=[' + re.escape("".join(FORMULA_START).encode()
 def _pages(filters: EventFilter, read_page: Callable[[list[sa.ColumnElement[bool]]], Page]
            ) -> Iterator[tuple[bytes, int]]:
     """Pages newest first: their bounds found here in order, their text built by `read_page`
-    in BUILDERS threads at once, each page in a transaction of its own, yielded in order."""
+    in builder threads (BUILDERS), each page in a transaction of its own, yielded in order."""
     conditions = filters.conditions()  # once: a search asks the index while building it
     app = current_app._get_current_object()
     building: deque[Future[Page]] = deque()
-    with ThreadPoolExecutor(BUILDERS, thread_name_prefix="herald-export") as builders:
+    workers = BUILDERS.get(db.engine.dialect.name, 1)
+    with ThreadPoolExecutor(workers, thread_name_prefix="herald-export") as builders:
         try:
             for bounds in _page_bounds(conditions):
                 building.append(builders.submit(_build, app, read_page, bounds + conditions))
-                if len(building) > BUILDERS:
+                if len(building) > workers:
                     yield from _finished(building.popleft())
             while building:
                 yield from _finished(building.popleft())
