@@ -18,6 +18,7 @@ from time import perf_counter
 
 import sqlalchemy as sa
 
+from webapp.core.bulk_insert import insert_rows
 from webapp.core.extensions import db
 from webapp.demo.generator import generate
 from webapp.demo.people import BILLING_SERVICE, GROUPS, PEOPLE, Person
@@ -53,13 +54,12 @@ def load_demo(count: int, *, days: int, until: datetime, seed: int,
     db.session.commit()
     plan = DemoPlan(count=count, days=days, until=until, seed=seed,
                     retention=current_retention())
-    insert = sa.insert(Event.__table__)  # Core: no ORM bookkeeping per row
     with _large_sqlite_cache():
         for chunk in _chunks(generate(plan, directory), CHUNK):
             for row in chunk:
                 row["event_uuid"] = uuid.uuid4()
             with bulk_indexing(db.session):
-                db.session.execute(insert, chunk)
+                insert_rows(db.session, Event.__table__, chunk)  # no ORM bookkeeping per row
             db.session.commit()
             progress(len(chunk))
     return LoadResult(count, new_users, perf_counter() - started)

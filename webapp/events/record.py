@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from webapp.core.bulk_insert import insert_rows
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import actor
@@ -73,10 +74,7 @@ def record_many(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     shared = _Shared.now(_caller_module())
     rows = [_event_row(shared, **item) for item in items]
     if rows:
-        # RETURNING makes SQLAlchemy use insertmanyvalues (multi-row VALUES batches): on
-        # SQLite, one statement per batch instead of per row, so FTS5 flushes once per batch.
-        table = Event.__table__
-        db.session.execute(sa.insert(table).returning(table.c.event_uuid), rows)
+        insert_rows(db.session, Event.__table__, rows)
         outbox.enqueue_many([row["event_uuid"] for row in rows])
     _log_after_commit(rows)
     return rows

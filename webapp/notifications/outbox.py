@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.core.bulk_insert import insert_rows
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.models import Event, EventOutbox
@@ -34,8 +35,8 @@ def enqueue_many(event_ids: list[uuid.UUID]) -> None:
     """Outbox rows for events inserted through Core (record_many), which fires no mapper
     events: one executemany in the current transaction, as `_enqueue` adds them one by one."""
     now = utcnow()
-    db.session.execute(sa.insert(EventOutbox.__table__),
-                       [{"event_id": event_id, "created": now} for event_id in event_ids])
+    insert_rows(db.session, EventOutbox.__table__,
+                [{"event_id": event_id, "created": now} for event_id in event_ids])
 
 
 def claim(limit: int) -> list[uuid.UUID]:
