@@ -178,10 +178,16 @@ def _built_at() -> datetime | None:
 
 
 def _analyze() -> None:
-    """Planner statistics, as `PRAGMA optimize` / autovacuum give a long-running install."""
+    """Planner statistics, as `PRAGMA optimize` / autovacuum give a long-running install. On
+    PostgreSQL also the visibility map that autovacuum keeps (VACUUM): without it a count is
+    no index-only scan and reads every row (3.3 s instead of 0.35 s at a million events)."""
     db.session.commit()
-    db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE)")
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
 
 
 @contextmanager

@@ -6,12 +6,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.api.conftest import bearer
 from tests.factories import make_event
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
+from webapp.models import Event
 
 EVENT_KEYS = ["pk", "user", "action", "app", "context", "client_ip", "created", "expires",
               "brand"]
@@ -244,3 +246,54 @@ def test_top_per_user(app, client, admin_key):
                       headers=bearer(admin_key)).get_json()
     assert body == [{"application": {"pk": "abc", "name": "Grafana"}, "counted_events": 3,
                      "unique_users": 2}]
+
+
+def _counts_run(app, action) -> int:
+    """How many count(*) queries `action()` sends to the database."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    return sum("count(*)" in statement.lower() for statement in statements)
+
+
+def test_a_walk_counts_on_its_first_page_only(app, client, admin_key):
+    """Counting a million events costs more than the page itself, so the walk carries the
+    count of its first page; a page asked for out of turn counts afresh."""
+    _many_events(app, 7)
+    url = "/api/v3/events/events/?actions=login&page_size=3&page="
+    pages = {}
+
+    def ask(page):
+        pages[page] = client.get(url + page, headers=bearer(admin_key)).get_json()
+    assert _counts_run(app, lambda: ask("1")) == 1
+    assert _counts_run(app, lambda: ask("2")) == 0
+    assert _counts_run(app, lambda: ask("3")) == 0
+    assert [pages[page]["pagination"]["count"] for page in "123"] == [7, 7, 7]
+    assert [pages[page]["pagination"]["next"] for page in "123"] == [2, 3, 0]
+    assert _counts_run(app, lambda: client.get(  # not a walk: another page size
+        "/api/v3/events/events/?actions=login&page_size=2&page=2", headers=bearer(admin_key))) == 1
+
+
+def test_a_walk_whose_tail_expired_ends_at_once(app, client, admin_key):
+    """Events that expire mid-walk shorten it: the page that comes up short says next 0,
+    even though the count of the first page promised more."""
+    _many_events(app, 7)
+    url = "/api/v3/events/events/?actions=login&page_size=3&page="
+    first = client.get(url + "1", headers=bearer(admin_key)).get_json()
+    assert first["pagination"]["next"] == 2
+    with app.app_context():
+        shown = [uuid.UUID(event["pk"]) for event in first["results"]]
+        db.session.execute(sa.delete(Event).where(Event.event_uuid.not_in(shown),
+                                                  Event.app == "tests"))
+        db.session.commit()
+    second = client.get(url + "2", headers=bearer(admin_key)).get_json()
+    assert second["results"] == []
+    assert (second["pagination"]["next"], second["pagination"]["count"]) == (0, 3)

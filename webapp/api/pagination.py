@@ -10,6 +10,9 @@ Deep pages, two ways:
   Agent does) resumes where page N ended: its last key is remembered for a while (a keyset
   cursor, for orderings on non-null columns), so every page of a walk costs what page 1 costs.
   If events arrive during the walk the walk neither repeats nor skips any, unlike OFFSET.
+  The walk also carries its count: an exact count(*) reads every index entry of the filter
+  (a million on PostgreSQL is a third of a second), so it is counted on the walk's first
+  page only, and a later page that comes up short ends the walk whatever the count said.
 - Any other page chooses its primary keys by OFFSET over the ordering's index only (never the
   rows and their JSON) and then fetches the rows by key: page 900 of a million events skips
   899,000 index entries, not 899,000 rows.
@@ -108,18 +111,24 @@ def page_of(keys: sa.Select, order_by: Sequence[sa.ColumnElement[Any]], query: P
     """One page: `keys` selects the primary key (one column, filters applied, unordered) and
     `fetch` loads the rows for the page's keys. `keyset`, when the ordering allows one, lets
     a walk resume after the previous page's last row."""
-    count = db.session.scalar(keys.with_only_columns(sa.func.count(),
-                                                     maintain_column_froms=True)) or 0
     start = (query.page - 1) * query.page_size
-    if start >= count:
-        return Page([], pagination_for(count, query.page, query.page_size, 0))
     walk = (keys.selected_columns[0].table.name, query.model_dump_json(exclude={"page"}))
     resume = _cursor(walk, query.page) if keyset else None
-    chosen = keys.where(keyset.after(resume)) if resume else keys.offset(start)
+    count = resume.count if resume else _count(keys)
+    if start >= count:
+        return Page([], pagination_for(count, query.page, query.page_size, 0))
+    chosen = keys.where(keyset.after(resume.values)) if resume else keys.offset(start)
     rows = fetch(chosen.order_by(*order_by).limit(query.page_size).scalar_subquery())
+    if resume:  # the count is the walk's first page's: what is left decides where it ends
+        count = start + len(rows) if len(rows) < query.page_size else max(count, start + len(rows))
     if keyset and len(rows) == query.page_size:
-        _remember(walk, query.page + 1, keyset.values_of(rows[-1]))
+        _remember(walk, query.page + 1, _Resume(keyset.values_of(rows[-1]), count))
     return Page(rows, pagination_for(count, query.page, query.page_size, len(rows)))
+
+
+def _count(keys: sa.Select) -> int:
+    return db.session.scalar(keys.with_only_columns(sa.func.count(),
+                                                    maintain_column_froms=True)) or 0
 
 
 def entities(entity: type, order_by: Sequence[Any], *options: Any) -> Fetch:
@@ -132,21 +141,29 @@ def entities(entity: type, order_by: Sequence[Any], *options: Any) -> Fetch:
     return fetch
 
 
-def _cursors() -> OrderedDict[tuple[Any, ...], tuple[float, tuple[Any, ...]]]:
+@dataclass(frozen=True)
+class _Resume:
+    """Where a walk's next page starts, and the count its first page found."""
+
+    values: tuple[Any, ...]
+    count: int
+
+
+def _cursors() -> OrderedDict[tuple[Any, ...], tuple[float, _Resume]]:
     """This process's remembered page starts (another worker simply falls back to OFFSET)."""
     return current_app.extensions.setdefault(_CURSORS_KEY, OrderedDict())
 
 
-def _cursor(walk: tuple[str, str], page: int) -> tuple[Any, ...] | None:
+def _cursor(walk: tuple[str, str], page: int) -> _Resume | None:
     found = _cursors().get((*walk, page))
     if found is None or time.monotonic() - found[0] > CURSOR_SECONDS:
         return None
     return found[1]
 
 
-def _remember(walk: tuple[str, str], page: int, values: tuple[Any, ...]) -> None:
+def _remember(walk: tuple[str, str], page: int, resume: _Resume) -> None:
     cursors = _cursors()
-    cursors[(*walk, page)] = (time.monotonic(), values)
+    cursors[(*walk, page)] = (time.monotonic(), resume)
     cursors.move_to_end((*walk, page))
     while len(cursors) > CURSORS_KEPT:
         cursors.popitem(last=False)
