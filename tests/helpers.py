@@ -15,8 +15,12 @@ _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of this client's session, read from a page as a browser would."""
-    page = client.get("/auth/login", follow_redirects=True)
+    """The CSRF token of this client's session, read from a page as a browser would: the
+    sign-in form, or once signed in, the plain password page (the Overview it would redirect
+    to first rolls up a week of hours, which many tests would pay for with every form)."""
+    page = client.get("/auth/login")
+    if page.status_code == 302:
+        page = client.get("/auth/password")
     match = _CSRF_META.search(page.text)
     assert match, "no csrf-token meta tag on the page"
     return match.group(1)

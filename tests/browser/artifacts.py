@@ -1,12 +1,16 @@
-"""Screenshots the browser specs leave for people to look at (git-ignored, kept by CI)."""
+"""Screenshots the browser specs leave for people to look at (git-ignored, kept by CI).
+
+HERALD_SCREENSHOTS moves them (CI gives its SQLite and PostgreSQL passes a folder each)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from playwright.sync_api import Page
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(os.environ.get("HERALD_SCREENSHOTS") or
+                 Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
 
 
 def screenshot(page: Page, name: str) -> Path:

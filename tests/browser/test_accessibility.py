@@ -10,20 +10,19 @@ impact "serious" or "critical" fails the test, listed page by page.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
 from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
+from tests.browser.live import AXE
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.factories import make_event, make_token, make_user
 from webapp.core.extensions import db
 from webapp.directory.accounts import ensure_admins_group
 from webapp.models import Notification, User
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 #: Pages one click beyond the sidebar: (page that links to it, pattern of its link).
 BEYOND = (

@@ -4,16 +4,15 @@ the object's previous / next change) and the raw JSON, readable and accessible."
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
+from tests.browser.live import AXE
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_user
 from webapp.core.db_types import utcnow
@@ -21,9 +20,6 @@ from webapp.core.extensions import db
 from webapp.events import record
 from webapp.models import User
 
-SHOTS = Path(os.environ.get("HERALD_SCREENSHOTS", "/tmp/shots"))
-#: axe-core is not vendored with the app; a test run that has it (npm) checks the page with it.
-AXE = [Path("node_modules/axe-core/axe.min.js"), Path("/tmp/axe/node_modules/axe-core/axe.min.js")]
 #: The changed user exists only in the events (the real "dana" is who joins the group).
 FOX = {"pk": 4242, "app": "herald", "name": "fox", "model_name": "user"}
 SAVE_REQUEST = "9f2c4e0a1b3d4c5e8f7a6b5c4d3e2f10"
@@ -93,8 +89,7 @@ def test_the_event_page_shows_the_diff_and_lists_related_events(app, page: Page,
         "href", re.compile(r"model_pk=\d+"))
     expect(page.get_by_role("region", name="Raw event")).to_contain_text('"new_value": "mulder')
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "event_page.png"), full_page=True)
+    screenshot(page, "event-page")
 
     history.get_by_role("link", name="model_updated").click()  # the next change
     expect(page).to_have_url(re.compile(ids["later"]))
@@ -105,14 +100,11 @@ def test_the_event_page_shows_the_diff_and_lists_related_events(app, page: Page,
 
 
 def test_the_event_page_has_no_serious_accessibility_violations(app, page: Page, admin):
-    axe = next((path for path in AXE if path.exists()), None)
-    if axe is None:
-        pytest.skip("axe-core is not installed (npm install axe-core)")
     ids = seed(app, admin)
     sign_in(page, "admin", ADMIN_PASSWORD)
     for event_id in (ids["this"], ids["membership"], ids["login"]):
         page.goto(f"/events/{event_id}")
-        page.evaluate(axe.read_text())  # not a <script> tag, which the CSP would block
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # not a <script>, which the CSP blocks
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         serious = [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
                    for v in result["violations"] if v["impact"] in ("serious", "critical")]

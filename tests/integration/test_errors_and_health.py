@@ -9,7 +9,9 @@ from tests.helpers import csrf_token, events, login
 
 
 def test_an_unhandled_error_shows_a_page_with_the_request_id_and_records_the_traceback(
-        app, client, admin):
+        new_app, admin):
+    app, client = new_app, new_app.test_client()
+
     @app.get("/-/explode")
     def explode():
         raise RuntimeError("the flux capacitor melted")

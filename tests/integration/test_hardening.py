@@ -17,7 +17,9 @@ from webapp.models import BackgroundTask, Token, User
 from webapp.system.background import running_task
 
 
-def test_a_failed_statement_never_puts_its_values_into_an_error_event(app, client, admin):
+def test_a_failed_statement_never_puts_its_values_into_an_error_event(new_app, admin):
+    app, client = new_app, new_app.test_client()
+
     @app.get("/-/duplicate-user")
     def duplicate_user():
         for _ in range(2):

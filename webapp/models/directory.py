@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -97,7 +98,8 @@ class User(UserMixin, db.Model):
         return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password,
+                                                    method=current_app.config["PASSWORD_HASH"])
         self.password_change_date = utcnow()
 
     def check_password(self, password: str) -> bool:

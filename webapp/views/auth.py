@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,7 +20,6 @@ from webapp.models import EventAction, User
 from webapp.web.security import for_any_user, public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -84,9 +84,15 @@ def password_matches(user: User | None, password: str) -> bool:
     """Always pays for one password hash check, so the answer's timing does not tell whether
     the account exists or is active."""
     if user is None or not user.is_active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH"]), password)
         return False
     return user.check_password(password)
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash as costly to check as a real user's (made once per method)."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def find_user(login: str) -> User | None:
