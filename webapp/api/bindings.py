@@ -24,15 +24,14 @@ from webapp.api.policy_schemas import (
     PolicyBinding,
 )
 from webapp.api.rules import rule_spec
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.serializers import partial_group_to_dict, partial_user_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS
 from webapp.core.extensions import db
 from webapp.models import Group, NotificationRule, Policy, User
 from webapp.models import PolicyBinding as BindingRow
 from webapp.notifications.rule_admin import BindingSpec, apply_spec
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("policies",)
 ORDER = (BindingRow.order, BindingRow.id)
 SETTINGS = ("negate", "enabled", "order", "timeout", "failure_result")

@@ -30,15 +30,14 @@ from webapp.api.directory_schemas import (
     model_fields,
 )
 from webapp.api.pagination import entities, page_of, page_response
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.serializers import group_to_dict, user_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS
 from webapp.core.extensions import db
 from webapp.directory import accounts, groups
 from webapp.models import Group as GroupRow
 from webapp.models import User as UserRow
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 USER_TEXT = ("username", "email")
 GROUP_TEXT = ("name",)
 MAX_ID = 2**31 - 1  # an integer key beyond this matches nothing (PostgreSQL would refuse it)

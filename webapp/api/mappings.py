@@ -19,14 +19,13 @@ from webapp.api.notification_schemas import (
 )
 from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.models import WebhookMapping
 from webapp.notifications.mappings import MappingError, validate_mapping
 from webapp.notifications.transport_admin import purposes_in_use
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("propertymappings",)
 ORDER = (WebhookMapping.name, WebhookMapping.id)
 META = {"component": "ak-property-mapping-notification-form",
@@ -65,26 +64,16 @@ def create_mapping(json: MappingRequest):
     return json_response(mapping_to_dict(mapping), 201)
 
 
-@bp.put("/propertymappings/notification/<uuid:pk>/")
-@api.validate(json=MappingRequest, resp=Response(HTTP_200=NotificationWebhookMapping, **ERRORS),
-              tags=TAGS)
-def update_mapping(pk: uuid.UUID, json: MappingRequest):
-    return _update(pk, json)
-
-
-@bp.patch("/propertymappings/notification/<uuid:pk>/")
-@api.validate(json=MappingChange, resp=Response(HTTP_200=NotificationWebhookMapping, **ERRORS),
-              tags=TAGS)
-def partial_update_mapping(pk: uuid.UUID, json: MappingChange):
-    return _update(pk, json)
-
-
-def _update(pk: uuid.UUID, json: MappingChange | None):
-    """PUT and PATCH differ only in the fields they require; both save what was sent."""
+def _update(pk: uuid.UUID, json: MappingChange):
+    """A webhook mapping: its name and expression (PUT), or those sent (PATCH)."""
     mapping = by_uuid_or_404(WebhookMapping, pk)
-    _apply(mapping, json_body(json))
+    _apply(mapping, json)
     db.session.commit()
     return json_response(mapping_to_dict(mapping))
+
+
+put_and_patch("/propertymappings/notification/", "mapping", full=MappingRequest,
+              partial=MappingChange, answer=NotificationWebhookMapping, update=_update, tags=TAGS)
 
 
 @bp.delete("/propertymappings/notification/<uuid:pk>/")

@@ -25,8 +25,8 @@ from webapp.api.notification_schemas import (
     PaginatedNotificationList,
 )
 from webapp.api.pagination import entities, page_of, page_of_results
-from webapp.api.schemas import DetailError, ValidationError
-from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.spec import api, bp, json_response
+from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
 from webapp.events.serialize import event_to_dict
@@ -35,7 +35,6 @@ from webapp.models import Notification as NotificationRow
 from webapp.notifications import inbox
 from webapp.web.security import for_any_user
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("events",)
 ORDER = (NotificationRow.created.desc(), NotificationRow.id.desc())
 
@@ -62,22 +61,6 @@ def get_notification(pk: uuid.UUID):
     return json_response(_serialized([_reachable_or_404(pk)])[0])
 
 
-@bp.put("/events/notifications/<uuid:pk>/")
-@for_any_user
-@api.validate(json=NotificationChange, resp=Response(HTTP_200=Notification, **ERRORS),
-              tags=TAGS)
-def update_notification(pk: uuid.UUID, json: NotificationChange):
-    return _update(pk, json)
-
-
-@bp.patch("/events/notifications/<uuid:pk>/")
-@for_any_user
-@api.validate(json=NotificationChange, resp=Response(HTTP_200=Notification, **ERRORS),
-              tags=TAGS)
-def partial_update_notification(pk: uuid.UUID, json: NotificationChange):
-    return _update(pk, json)
-
-
 @bp.delete("/events/notifications/<uuid:pk>/")
 @for_any_user
 @api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
@@ -96,10 +79,11 @@ def mark_all_seen():
     return "", 204
 
 
-def _update(pk: uuid.UUID, json: NotificationChange | None):
-    """authentik's notification requests require nothing, so PUT and PATCH are the same."""
+def _update(pk: uuid.UUID, json: NotificationChange):
+    """Mark one's own notification seen or unseen. authentik's notification requests require
+    nothing, so PUT and PATCH take the same body."""
     notification = _reachable_or_404(pk)
-    seen = json_body(json).seen
+    seen = json.seen
     if seen:
         inbox.mark_read(notification.user_id, pk)
         db.session.refresh(notification)
@@ -107,6 +91,11 @@ def _update(pk: uuid.UUID, json: NotificationChange | None):
         notification.seen, notification.seen_at = False, None
     db.session.commit()
     return json_response(_serialized([notification])[0])
+
+
+put_and_patch("/events/notifications/", "notification", full=NotificationChange,
+              partial=NotificationChange, answer=Notification, update=_update, tags=TAGS,
+              guard=for_any_user)
 
 
 def _reachable() -> list[sa.ColumnElement[bool]]:

@@ -30,8 +30,8 @@ from webapp.api.policy_schemas import (
 from webapp.api.policy_schemas import (
     Policy as PolicyShape,
 )
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
 from webapp.models import EventMatcherPolicy as MatcherRow
@@ -41,7 +41,6 @@ from webapp.policies import admin
 from webapp.policies.event_matcher import PolicyConfigError
 from webapp.policies.sandbox import SandboxError
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("policies",)
 META = {
     "event_matcher": {"component": "ak-policy-event-matcher-form",
@@ -110,18 +109,14 @@ def create_event_matcher(json: EventMatcherRequest):
     return _one(_save_matcher(None, json_body(json)), 201)
 
 
-@bp.put("/policies/event_matcher/<uuid:pk>/")
-@api.validate(json=EventMatcherRequest, resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS),
-              tags=TAGS)
-def update_event_matcher(pk: uuid.UUID, json: EventMatcherRequest):
-    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json_body(json)))
+def _update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
+    """An event matcher's name and criteria: all of them (PUT) or those sent (PATCH)."""
+    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json))
 
 
-@bp.patch("/policies/event_matcher/<uuid:pk>/")
-@api.validate(json=EventMatcherChange, resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS),
-              tags=TAGS)
-def partial_update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
-    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json_body(json)))
+put_and_patch("/policies/event_matcher/", "event_matcher", full=EventMatcherRequest,
+              partial=EventMatcherChange, answer=EventMatcherPolicy,
+              update=_update_event_matcher, tags=TAGS)
 
 
 @bp.delete("/policies/event_matcher/<uuid:pk>/")
@@ -143,18 +138,14 @@ def create_expression(json: ExpressionRequest):
     return _one(_save_expression(None, json_body(json)), 201)
 
 
-@bp.put("/policies/expression/<uuid:pk>/")
-@api.validate(json=ExpressionRequest, resp=Response(HTTP_200=ExpressionPolicy, **ERRORS),
-              tags=TAGS)
-def update_expression(pk: uuid.UUID, json: ExpressionRequest):
-    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json_body(json)))
+def _update_expression(pk: uuid.UUID, json: ExpressionChange):
+    """An expression policy's name and expression: both (PUT) or those sent (PATCH)."""
+    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json))
 
 
-@bp.patch("/policies/expression/<uuid:pk>/")
-@api.validate(json=ExpressionChange, resp=Response(HTTP_200=ExpressionPolicy, **ERRORS),
+put_and_patch("/policies/expression/", "expression", full=ExpressionRequest,
+              partial=ExpressionChange, answer=ExpressionPolicy, update=_update_expression,
               tags=TAGS)
-def partial_update_expression(pk: uuid.UUID, json: ExpressionChange):
-    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json_body(json)))
 
 
 @bp.delete("/policies/expression/<uuid:pk>/")

@@ -20,16 +20,15 @@ from webapp.api.notification_schemas import (
 )
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.serializers import group_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.models import Group, NotificationTransport
 from webapp.models import NotificationRule as RuleRow
 from webapp.notifications import rule_admin
 from webapp.notifications.rule_admin import BindingSpec, RuleSpec
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("events",)
 ORDER = (RuleRow.name, RuleRow.id)
 LOADED = (selectinload(RuleRow.transports), selectinload(RuleRow.bindings),
@@ -71,24 +70,16 @@ def create_rule(json: RuleRequest):
     return json_response(rule_to_dict(rule), 201)
 
 
-@bp.put("/events/rules/<uuid:pk>/")
-@api.validate(json=RuleRequest, resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
-def update_rule(pk: uuid.UUID, json: RuleRequest):
-    return _update(pk, json)
-
-
-@bp.patch("/events/rules/<uuid:pk>/")
-@api.validate(json=RuleChange, resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
-def partial_update_rule(pk: uuid.UUID, json: RuleChange):
-    return _update(pk, json)
-
-
-def _update(pk: uuid.UUID, json: RuleChange | None):
-    """PUT and PATCH differ only in the fields they require; both save what was sent."""
+def _update(pk: uuid.UUID, json: RuleChange):
+    """A notification rule: all its settings (PUT), or those sent (PATCH)."""
     rule = by_uuid_or_404(RuleRow, pk)
-    rule_admin.apply_spec(rule, _spec(json_body(json), rule))
+    rule_admin.apply_spec(rule, _spec(json, rule))
     db.session.commit()
     return json_response(rule_to_dict(rule))
+
+
+put_and_patch("/events/rules/", "rule", full=RuleRequest, partial=RuleChange,
+              answer=NotificationRule, update=_update, tags=TAGS)
 
 
 @bp.delete("/events/rules/<uuid:pk>/")

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp.api.directory_schemas import PaginatedTokenList, Token, TokenRequest, TokenWithKey
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.serializers import token_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS
 from webapp.core.extensions import db
 from webapp.directory import accounts
 from webapp.models import Group as GroupRow
@@ -21,7 +21,6 @@ from webapp.models import Token as TokenRow
 from webapp.models import User as UserRow
 from webapp.web.security import for_any_user
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("core",)
 
 

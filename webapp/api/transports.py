@@ -22,8 +22,8 @@ from webapp.api.notification_schemas import (
 )
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
-from webapp.api.schemas import DetailError, ValidationError
 from webapp.api.spec import api, bp, json_body, json_response
+from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.forms.transports import email_templates
 from webapp.models import NotificationTransport as TransportRow
@@ -37,7 +37,6 @@ from webapp.notifications.transport_admin import (
     TransportSettings,
 )
 
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 TAGS = ("events",)
 ORDER = (TransportRow.name, TransportRow.id)
 #: Fields where null means "none" rather than "not sent".
@@ -84,26 +83,16 @@ def create_transport(json: TransportRequest):
     return json_response(transport_to_dict(transport), 201)
 
 
-@bp.put("/events/transports/<uuid:pk>/")
-@api.validate(json=TransportRequest, resp=Response(HTTP_200=NotificationTransport, **ERRORS),
-              tags=TAGS)
-def update_transport(pk: uuid.UUID, json: TransportRequest):
-    return _update(pk, json)
-
-
-@bp.patch("/events/transports/<uuid:pk>/")
-@api.validate(json=TransportChange, resp=Response(HTTP_200=NotificationTransport, **ERRORS),
-              tags=TAGS)
-def partial_update_transport(pk: uuid.UUID, json: TransportChange):
-    return _update(pk, json)
-
-
-def _update(pk: uuid.UUID, json: TransportChange | None):
-    """PUT and PATCH differ only in the fields they require; both save what was sent."""
+def _update(pk: uuid.UUID, json: TransportChange):
+    """A transport's settings: all of them (PUT) or those sent (PATCH)."""
     transport = by_uuid_or_404(TransportRow, pk)
-    transport_admin.update_transport(transport, _settings(json_body(json), transport))
+    transport_admin.update_transport(transport, _settings(json, transport))
     db.session.commit()
     return json_response(transport_to_dict(transport))
+
+
+put_and_patch("/events/transports/", "transport", full=TransportRequest, partial=TransportChange,
+              answer=NotificationTransport, update=_update, tags=TAGS)
 
 
 @bp.delete("/events/transports/<uuid:pk>/")
