@@ -263,5 +263,5 @@ def test_a_lookup_during_a_slow_reload_answers_at_once_from_the_old_file(tmp_pat
     probe.join(timeout=10)
 
     assert answer["found"]["geo"]["city"] == "London"
-    assert answer["finished"] - answer["started"] < 0.2
+    assert answer["finished"] - answer["started"] < 1.0  # blocked, it would wait 2 s or more
     assert lookups.context_for("81.2.69.160")["geo"]["city"] == "Paris"
