@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from tests.factories import make_user
 from tests.helpers import post_form
@@ -155,3 +156,26 @@ def test_migrating_indexes_the_users_already_there(empty_database):
         assert [user.username for user in USERS.find("existing@", limit=20)] == ["existing"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_where_groups_sit_is_read_in_one_query_however_many_match(admin_client, app):
+    """Each match says which group it sits below; the parents come in one query, not one
+    query per match."""
+    with app.app_context():
+        parents = [create_group(name=f"region-{n}", parent=None, is_superuser=False)
+                   for n in range(10)]
+        for n, parent in enumerate(parents):
+            create_group(name=f"team-{n:02d}", parent=parent, is_superuser=False)
+        db.session.commit()
+        engine = db.engine
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = admin_client.get("/directory/pick/groups?q=team").text
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert all(f"below region-{n}" in page for n in range(10))
+    assert sum("FROM groups" in statement for statement in statements) <= 4, statements

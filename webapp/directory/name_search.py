@@ -122,21 +122,21 @@ class NameIndex:
 
     # --- searching -----------------------------------------------------------------------
 
-    def find(self, text: str, *, limit: int,
-             where: Sequence[sa.ColumnElement[bool]] = ()) -> list[Any]:
+    def find(self, text: str, *, limit: int, where: Sequence[sa.ColumnElement[bool]] = (),
+             load: Sequence[Any] = ()) -> list[Any]:
         """Up to `limit` rows matching `text` and every condition in `where`: exact matches
         first, then prefixes, then the rest, each group by label. Empty text lists the first
-        rows by label."""
+        rows by label. `load`: loader options for what the caller will read of each row."""
         needle = normalize(text)
         if not needle:
             query = sa.select(self.model).where(*where).order_by(getattr(self.model, self.label))
-            return list(db.session.scalars(query.limit(limit)))
+            return list(db.session.scalars(query.options(*load).limit(limit)))
         postgresql = db.session.get_bind(mapper=self.model.__mapper__).dialect.name == \
             "postgresql"
         found: list[Any] = []
         for step in STEPS[:len(needle)]:
             query = (self._pg_matching if postgresql else self._sqlite_matching)(step, needle)
-            query = query.where(*where)
+            query = query.where(*where).options(*load)
             if found:
                 query = query.where(self.key.not_in([self.key_of(row) for row in found]))
             rows = db.session.scalars(query.limit(limit - len(found))).all()

@@ -7,10 +7,11 @@ Directory route (webapp.web.security denies by default); they only read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import abort, render_template, request
+from sqlalchemy.orm import selectinload
 
 from webapp.core.extensions import db
 from webapp.directory.groups import member_ids, refused_parent_ids
@@ -38,12 +39,13 @@ def pick_groups():
     group = _group_arg("skip_tree_of")
     where = [Group.num_pk.not_in(refused_parent_ids(group))] if group else []
     return _options(GROUPS, where, hint=lambda group: f"below {group.parent.name}"
-                    if group.parent else "")
+                    if group.parent else "", load=[selectinload(Group.parent)])
 
 
-def _options(index: NameIndex, where: list[Any], hint: Callable[[Any], str]):
+def _options(index: NameIndex, where: list[Any], hint: Callable[[Any], str],
+             load: Sequence[Any] = ()):
     q = request.args.get("q", "")
-    rows = index.find(q, limit=LIMIT, where=where)
+    rows = index.find(q, limit=LIMIT, where=where, load=load)
     return render_template("partials/_picker_options.html", rows=rows, q=q.strip(),
                            noun=index.table, key=index.key_of, hint=hint,
                            label=lambda row: getattr(row, index.label))
