@@ -12,12 +12,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.live import VIEWPORT, launch_chromium, serving, sign_in
 
 __all__ = ["sign_in"]  # the specs import it from here
 pytestmark = pytest.mark.browser
+#: How long a page may take to show what a spec expects. CI runs the SQLite and PostgreSQL
+#: passes at once on two cores, each with its own Chromium; Playwright's 5 s for `expect`
+#: (beside the pages' 10 s for actions) was missed there now and then, by a loaded machine,
+#: not by a slow page.
+EXPECT_SECONDS = 15
+expect.set_options(timeout=EXPECT_SECONDS * 1000)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +54,7 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
 
     context.route("**/*", guard)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(EXPECT_SECONDS * 1000)
     blocked: list[str] = []
     page.on("console", lambda message: blocked.append(message.text)
             if "Content Security Policy" in message.text else None)

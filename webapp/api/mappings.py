@@ -64,10 +64,10 @@ def create_mapping(json: MappingRequest):
     return json_response(mapping_to_dict(mapping), 201)
 
 
-def _update(pk: uuid.UUID, json: MappingChange):
+def _update(pk: uuid.UUID, json: MappingChange | None):
     """A webhook mapping: its name and expression (PUT), or those sent (PATCH)."""
     mapping = by_uuid_or_404(WebhookMapping, pk)
-    _apply(mapping, json)
+    _apply(mapping, json_body(json))
     db.session.commit()
     return json_response(mapping_to_dict(mapping))
 

@@ -25,7 +25,7 @@ from webapp.api.notification_schemas import (
     PaginatedNotificationList,
 )
 from webapp.api.pagination import entities, page_of, page_of_results
-from webapp.api.spec import api, bp, json_response
+from webapp.api.spec import api, bp, json_body, json_response
 from webapp.api.updates import ERRORS, put_and_patch
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
@@ -79,11 +79,11 @@ def mark_all_seen():
     return "", 204
 
 
-def _update(pk: uuid.UUID, json: NotificationChange):
+def _update(pk: uuid.UUID, json: NotificationChange | None):
     """Mark one's own notification seen or unseen. authentik's notification requests require
     nothing, so PUT and PATCH take the same body."""
     notification = _reachable_or_404(pk)
-    seen = json.seen
+    seen = json_body(json).seen
     if seen:
         inbox.mark_read(notification.user_id, pk)
         db.session.refresh(notification)

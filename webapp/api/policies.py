@@ -109,9 +109,10 @@ def create_event_matcher(json: EventMatcherRequest):
     return _one(_save_matcher(None, json_body(json)), 201)
 
 
-def _update_event_matcher(pk: uuid.UUID, json: EventMatcherChange):
+def _update_event_matcher(pk: uuid.UUID, json: EventMatcherChange | None):
     """An event matcher's name and criteria: all of them (PUT) or those sent (PATCH)."""
-    return _one(_save_matcher(by_uuid_or_404(MatcherRow, pk), json))
+    policy = by_uuid_or_404(MatcherRow, pk)
+    return _one(_save_matcher(policy, json_body(json)))
 
 
 put_and_patch("/policies/event_matcher/", "event_matcher", full=EventMatcherRequest,
@@ -138,9 +139,10 @@ def create_expression(json: ExpressionRequest):
     return _one(_save_expression(None, json_body(json)), 201)
 
 
-def _update_expression(pk: uuid.UUID, json: ExpressionChange):
+def _update_expression(pk: uuid.UUID, json: ExpressionChange | None):
     """An expression policy's name and expression: both (PUT) or those sent (PATCH)."""
-    return _one(_save_expression(by_uuid_or_404(ExpressionRow, pk), json))
+    policy = by_uuid_or_404(ExpressionRow, pk)
+    return _one(_save_expression(policy, json_body(json)))
 
 
 put_and_patch("/policies/expression/", "expression", full=ExpressionRequest,

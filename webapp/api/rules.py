@@ -70,10 +70,10 @@ def create_rule(json: RuleRequest):
     return json_response(rule_to_dict(rule), 201)
 
 
-def _update(pk: uuid.UUID, json: RuleChange):
+def _update(pk: uuid.UUID, json: RuleChange | None):
     """A notification rule: all its settings (PUT), or those sent (PATCH)."""
     rule = by_uuid_or_404(RuleRow, pk)
-    rule_admin.apply_spec(rule, _spec(json, rule))
+    rule_admin.apply_spec(rule, _spec(json_body(json), rule))
     db.session.commit()
     return json_response(rule_to_dict(rule))
 

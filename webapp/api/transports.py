@@ -83,10 +83,10 @@ def create_transport(json: TransportRequest):
     return json_response(transport_to_dict(transport), 201)
 
 
-def _update(pk: uuid.UUID, json: TransportChange):
+def _update(pk: uuid.UUID, json: TransportChange | None):
     """A transport's settings: all of them (PUT) or those sent (PATCH)."""
     transport = by_uuid_or_404(TransportRow, pk)
-    transport_admin.update_transport(transport, _settings(json, transport))
+    transport_admin.update_transport(transport, _settings(json_body(json), transport))
     db.session.commit()
     return json_response(transport_to_dict(transport))
 

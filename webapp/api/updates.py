@@ -17,12 +17,14 @@ from pydantic import BaseModel
 from spectree import Response
 
 from webapp.api.schemas import DetailError, ValidationError
-from webapp.api.spec import api, bp, json_body
+from webapp.api.spec import api, bp
 
 #: What a write on one object may answer besides its success.
 ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
 
-#: The shared body: the object's pk and the validated request; answers the response.
+#: The shared body: the object's pk and the validated request (None for a form post: the body
+#: finds the object first and then calls `json_body`, so an unknown pk is a 404 whatever was
+#: sent, as in DRF); answers the response.
 Update = Callable[[uuid.UUID, Any], Any]
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -43,7 +45,7 @@ def put_and_patch(path: str, name: str, *, full: type[BaseModel], partial: type[
 
 def _view(endpoint: str, model: type[BaseModel], update: Update) -> Callable[..., Any]:
     def view(pk: uuid.UUID, json: Any) -> Any:
-        return update(pk, json_body(json))
+        return update(pk, json)
 
     view.__name__ = view.__qualname__ = endpoint
     view.__doc__ = update.__doc__
