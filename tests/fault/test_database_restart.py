@@ -130,6 +130,7 @@ def _prepare(uri: str, receiver: HttpReceiver) -> str:
         db.create_all()
         _token, key = make_token(make_user("admin", superuser=True))
         notify_webhook(receiver.url, "custom_probe")
+        db.session.remove()
         db.engine.dispose()
     return key
 

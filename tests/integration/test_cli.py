@@ -97,6 +97,7 @@ def test_flask_bootstrap_in_a_terminal_prints_no_json_and_ends_with_the_password
     schema = create_app(config_for_tests(uri))
     with schema.app_context():
         db.create_all()
+        db.session.remove()
         db.engine.dispose()
     env = {**os.environ, "HERALD_SECRET_KEY": "x" * 32, "HERALD_SQLALCHEMY_DATABASE_URI": uri,
            "HERALD_SCHEDULER": "false"}
@@ -115,6 +116,7 @@ def test_flask_bootstrap_in_a_terminal_prints_no_json_and_ends_with_the_password
     with schema.app_context():
         admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
         assert admin.check_password(password)
+        db.session.remove()
         db.engine.dispose()
 
 

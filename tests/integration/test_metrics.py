@@ -58,6 +58,7 @@ def configured_app(database_uri: str, app: Flask) -> Iterator[Callable[..., Flas
     yield make
     for other in made:
         with other.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 

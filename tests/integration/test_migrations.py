@@ -39,6 +39,7 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str):
             differences = compare_metadata(context, db.metadata)
             current = context.get_current_revision()
             tables = set(sa.inspect(connection).get_table_names())
+        db.session.remove()
         db.engine.dispose()
     assert differences == []
     assert current == ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -87,6 +87,7 @@ def test_the_migration_adds_the_defaults_to_a_database_bootstrapped_before(empty
     assert result.exit_code == 0, result.output
     with old.app_context():
         rules = _rules()
+        db.session.remove()
         db.engine.dispose()
     assert {name: actions for name, (*_, actions) in rules.items()} == EXPECTED_ACTIONS
     assert {tuple(transports) for _, _, transports, _ in rules.values()} == {
@@ -98,4 +99,5 @@ def test_the_migration_leaves_a_fresh_database_to_bootstrap(empty_database):
     assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context():
         assert _rules() == {}
+        db.session.remove()
         db.engine.dispose()

@@ -107,6 +107,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     site = Site(tmp_path)
     yield site
     with site.app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
