@@ -62,6 +62,7 @@ def test_an_admin_creates_a_user_edits_them_adds_them_to_a_group_and_gives_them_
     key = page.get_by_label("Key").input_value()
     assert len(key) >= 40
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.bring_to_front()  # the clipboard refuses a page without focus ("Press Ctrl+C" instead)
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == key
