@@ -24,9 +24,10 @@ from webapp.api.policy_schemas import (
     PolicyBinding,
 )
 from webapp.api.rules import rule_spec
+from webapp.api.schemas import ERRORS
 from webapp.api.serializers import partial_group_to_dict, partial_user_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS
+from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.models import Group, NotificationRule, Policy, User
 from webapp.models import PolicyBinding as BindingRow
@@ -76,16 +77,14 @@ def create_binding(json: BindingRequest):
     return _one(_save(None, json_body(json)), 201)
 
 
-@bp.put("/policies/bindings/<uuid:pk>/")
-@api.validate(json=BindingRequest, resp=Response(HTTP_200=PolicyBinding, **ERRORS), tags=TAGS)
-def update_binding(pk: uuid.UUID, json: BindingRequest):
-    return _one(_save(by_uuid_or_404(BindingRow, pk), json_body(json)))
+def _update(pk: uuid.UUID, json: BindingChange | None):
+    """A binding's target and settings: all of them (PUT) or those sent (PATCH)."""
+    binding = by_uuid_or_404(BindingRow, pk)
+    return _one(_save(binding, json_body(json)))
 
 
-@bp.patch("/policies/bindings/<uuid:pk>/")
-@api.validate(json=BindingChange, resp=Response(HTTP_200=PolicyBinding, **ERRORS), tags=TAGS)
-def partial_update_binding(pk: uuid.UUID, json: BindingChange):
-    return _one(_save(by_uuid_or_404(BindingRow, pk), json_body(json)))
+put_and_patch("/policies/bindings/", "binding", full=BindingRequest, partial=BindingChange,
+              answer=PolicyBinding, update=_update, tags=TAGS)
 
 
 @bp.delete("/policies/bindings/<uuid:pk>/")

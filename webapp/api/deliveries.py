@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from webapp.api.notification_schemas import Delivery, DeliveryQuery, PaginatedDeliveryList
 from webapp.api.objects import by_uuid_or_404, refuse
 from webapp.api.pagination import entities, page_of, page_response
+from webapp.api.schemas import ERRORS
 from webapp.api.spec import api, bp, json_response
-from webapp.api.updates import ERRORS
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
 from webapp.models import Delivery as DeliveryRow

@@ -30,9 +30,10 @@ from webapp.api.directory_schemas import (
     model_fields,
 )
 from webapp.api.pagination import entities, page_of, page_response
+from webapp.api.schemas import ERRORS
 from webapp.api.serializers import group_to_dict, user_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS
+from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.directory import accounts, groups
 from webapp.models import Group as GroupRow
@@ -90,18 +91,6 @@ def create_user(json: UserRequest):
     return json_response(user_to_dict(user), 201)
 
 
-@bp.put("/core/users/<int:user_id>/")
-@api.validate(json=UserUpdate, resp=Response(HTTP_200=User, **ERRORS), tags=("core",))
-def update_user(user_id: int, json: UserUpdate):
-    return _update_user(user_id, json)
-
-
-@bp.patch("/core/users/<int:user_id>/")
-@api.validate(json=UserChange, resp=Response(HTTP_200=User, **ERRORS), tags=("core",))
-def partial_update_user(user_id: int, json: UserChange):
-    return _update_user(user_id, json)
-
-
 def _update_user(user_id: int, json: UserChange | None):
     """The fields sent over the user's own, through the Directory page's update_user."""
     user = _get_or_404(UserRow, user_id)
@@ -116,6 +105,10 @@ def _update_user(user_id: int, json: UserChange | None):
               lambda: accounts.update_user(user, actor=current_user, **merged))
     db.session.commit()
     return json_response(user_to_dict(user))
+
+
+put_and_patch("/core/users/", "user", full=UserUpdate, partial=UserChange, answer=User,
+              update=_update_user, tags=("core",), key="<int:user_id>")
 
 
 @bp.delete("/core/users/<int:user_id>/")
@@ -162,18 +155,6 @@ def create_group(json: GroupRequest):
     return json_response(group_to_dict(group), 201)
 
 
-@bp.put("/core/groups/<group_id>/")
-@api.validate(json=GroupRequest, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
-def update_group(group_id: str, json: GroupRequest):
-    return _update_group(group_id, json)
-
-
-@bp.patch("/core/groups/<group_id>/")
-@api.validate(json=GroupChange, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
-def partial_update_group(group_id: str, json: GroupChange):
-    return _update_group(group_id, json)
-
-
 def _update_group(group_id: str, json: GroupChange | None):
     """The fields sent over the group's own; members change only when `users` is sent."""
     group = _group_or_404(group_id)
@@ -189,6 +170,10 @@ def _update_group(group_id: str, json: GroupChange | None):
     _refusing(groups.GroupError, lambda: _set_members(group, json.users))  # the last admin
     db.session.commit()
     return json_response(group_to_dict(group))
+
+
+put_and_patch("/core/groups/", "group", full=GroupRequest, partial=GroupChange, answer=Group,
+              update=_update_group, tags=("core",), key="<group_id>")
 
 
 @bp.delete("/core/groups/<group_id>/")

@@ -19,8 +19,9 @@ from webapp.api.notification_schemas import (
 )
 from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
+from webapp.api.schemas import ERRORS
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS, put_and_patch
+from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.models import WebhookMapping
 from webapp.notifications.mappings import MappingError, validate_mapping

@@ -25,8 +25,9 @@ from webapp.api.notification_schemas import (
     PaginatedNotificationList,
 )
 from webapp.api.pagination import entities, page_of, page_of_results
+from webapp.api.schemas import ERRORS
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS, put_and_patch
+from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
 from webapp.events.serialize import event_to_dict

@@ -30,8 +30,9 @@ from webapp.api.policy_schemas import (
 from webapp.api.policy_schemas import (
     Policy as PolicyShape,
 )
+from webapp.api.schemas import ERRORS
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS, put_and_patch
+from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.events.sanitize import iso_utc
 from webapp.models import EventMatcherPolicy as MatcherRow

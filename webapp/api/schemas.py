@@ -184,3 +184,7 @@ class ValidationError(BaseModel):
     """`{field: [messages]}`, as DRF writes them."""
 
     model_config = ConfigDict(extra="allow")
+
+
+#: What a request about one object may answer besides its success (every module's writes).
+ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}

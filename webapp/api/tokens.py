@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp.api.directory_schemas import PaginatedTokenList, Token, TokenRequest, TokenWithKey
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
+from webapp.api.schemas import ERRORS
 from webapp.api.serializers import token_to_dict
 from webapp.api.spec import api, bp, json_body, json_response
-from webapp.api.updates import ERRORS
 from webapp.core.extensions import db
 from webapp.directory import accounts
 from webapp.models import Group as GroupRow

@@ -9,45 +9,43 @@ decorated shells around one body. `put_and_patch` makes the two views from that 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 from spectree import Response
 
-from webapp.api.schemas import DetailError, ValidationError
+from webapp.api.schemas import ERRORS
 from webapp.api.spec import api, bp
 
-#: What a write on one object may answer besides its success.
-ERRORS = {"HTTP_400": ValidationError, "HTTP_403": DetailError, "HTTP_404": DetailError}
-
-#: The shared body: the object's pk and the validated request (None for a form post: the body
-#: finds the object first and then calls `json_body`, so an unknown pk is a 404 whatever was
-#: sent, as in DRF); answers the response.
-Update = Callable[[uuid.UUID, Any], Any]
+#: The shared body: the object's key (from the path) and the validated request (None for a form
+#: post: the body finds the object first and then calls `json_body`, so an unknown key is a
+#: 404 whatever was sent, as in DRF); answers the response.
+Update = Callable[[Any, Any], Any]
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def put_and_patch(path: str, name: str, *, full: type[BaseModel], partial: type[BaseModel],
                   answer: type[BaseModel], update: Update, tags: tuple[str, ...],
-                  guard: Guard | None = None) -> None:
+                  key: str = "<uuid:pk>", guard: Guard | None = None) -> None:
     """Register `update_<name>` (PUT, body `full`) and `partial_update_<name>` (PATCH, body
-    `partial`) on `<path><uuid:pk>/`, both answering `answer` through `update`. `guard` is
-    an access decorator for views that are not admin-only (e.g. `for_any_user`)."""
+    `partial`) on `<path><key>/`, both answering `answer` through `update`, which gets the
+    key's one path variable and the body. `guard` is an access decorator for views that are
+    not admin-only (e.g. `for_any_user`)."""
     for verb, model, endpoint in (("PUT", full, f"update_{name}"),
                                   ("PATCH", partial, f"partial_update_{name}")):
         view = _view(endpoint, model, update)
         view = api.validate(resp=Response(HTTP_200=answer, **ERRORS), tags=tags)(view)
-        bp.add_url_rule(f"{path}<uuid:pk>/", endpoint=endpoint,
+        bp.add_url_rule(f"{path}{key}/", endpoint=endpoint,
                         view_func=guard(view) if guard else view, methods=[verb])
 
 
 def _view(endpoint: str, model: type[BaseModel], update: Update) -> Callable[..., Any]:
-    def view(pk: uuid.UUID, json: Any) -> Any:
-        return update(pk, json)
+    def view(json: Any, **path: Any) -> Any:
+        (key,) = path.values()
+        return update(key, json)
 
     view.__name__ = view.__qualname__ = endpoint
     view.__doc__ = update.__doc__
-    view.__annotations__ = {"pk": uuid.UUID, "json": model, "return": Any}
+    view.__annotations__ = {"json": model, "return": Any}
     return view
