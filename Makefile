@@ -82,11 +82,12 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench $(BENCH)
 
-# Issue #11's scale check: Logs (with the volume chart), search, the map, the export and the API
-# on PostgreSQL at 10,000,000 events (the dataset is built on first use and then cached).
+# Issue #11's scale check: Logs (with the volume chart), search, the map, the export, the API and
+# the retention cleanup on PostgreSQL at 10,000,000 events (the dataset is built on first use
+# and then cached).
 bench-scale: setup
 	HERALD_BENCH_EVENTS=10000000 HERALD_BENCH_DATABASES=postgresql \
-		$(BIN)/python -m bench logs search map export api
+		$(BIN)/python -m bench logs search map export api retention
 
 lint: setup
 	$(BIN)/ruff check .

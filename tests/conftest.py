@@ -45,9 +45,9 @@ def _suite_app(database_uri: str) -> Flask:
 
 @pytest.fixture
 def app(_suite_app: Flask) -> Iterator[Flask]:
-    """The application on empty tables. What a test changes in its config or extensions (a
-    page size, a cache, a remembered cursor) is undone afterwards, so each test starts as
-    if the app were new; its connections are closed as well."""
+    """The application on empty tables (API walk cursors included: they live in a table).
+    What a test changes in its config or extensions (a page size, a cache) is undone
+    afterwards, so each test starts as if the app were new; its connections are closed too."""
     app = _suite_app
     config, extensions = dict(app.config), dict(app.extensions)
     with app.app_context():

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.core.db_types import utcnow
+from webapp.core.db_types import PortableJSON, UTCDateTime, utcnow
 from webapp.core.extensions import db
 from webapp.directory.accounts import create_token, create_user
 from webapp.events import record
@@ -47,6 +47,25 @@ def make_event(action: str = "login", *, created: datetime | None = None,
         event.expires = event.created + expires_in
     db.session.commit()
     return event
+
+
+#: The events table as migration 0001 made it: rows written through it fit every later schema,
+#: where the Event model (always the newest schema) would not, in a test of an old migration.
+FIRST_EVENTS = sa.table("events", sa.column("event_uuid", sa.Uuid), sa.column("action"),
+                        sa.column("app"), *(sa.column(name, PortableJSON) for name in (
+                            "user", "context", "brand")),
+                        *(sa.column(name, UTCDateTime) for name in ("created", "expires")))
+
+
+def insert_first_schema_event(action: str, context: dict[str, Any],
+                              user: dict[str, Any] | None = None) -> uuid.UUID:
+    """An event row of 0001's columns only, as a Herald of that time stored it."""
+    now, key = utcnow(), uuid.uuid4()
+    db.session.execute(FIRST_EVENTS.insert().values(
+        event_uuid=key, action=action, app="tests", user=user or {}, context=context, brand={},
+        created=now, expires=now + timedelta(days=1)))
+    db.session.commit()
+    return key
 
 
 def make_transport(name: str = "hook", mode: str = "webhook",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +12,23 @@ from flask.testing import FlaskClient
 
 from webapp.core.extensions import db
 from webapp.models import Event
+
+
+@contextmanager
+def counted_statements(engine: sa.Engine | None = None) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, on `engine` (default: the app context's)."""
+    engine = engine if engine is not None else db.engine
+    statements: list[str] = []
+
+    def note(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 

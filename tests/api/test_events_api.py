@@ -10,6 +10,10 @@ import sqlalchemy as sa
 
 from tests.api.conftest import bearer
 from tests.factories import make_event
+from tests.helpers import counted_statements
+from webapp import create_app
+from webapp.api.pagination import _Count, pagination_for
+from webapp.core.config import config_for_tests
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
@@ -250,17 +254,10 @@ def test_top_per_user(app, client, admin_key):
 
 def _counts_run(app, action) -> int:
     """How many count(*) queries `action()` sends to the database."""
-    statements: list[str] = []
     with app.app_context():
         engine = db.engine
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-    sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with counted_statements(engine) as statements:
         action()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", seen)
     return sum("count(*)" in statement.lower() for statement in statements)
 
 
@@ -282,6 +279,30 @@ def test_a_walk_counts_on_its_first_page_only(app, client, admin_key):
         "/api/v3/events/events/?actions=login&page_size=2&page=2", headers=bearer(admin_key))) == 1
 
 
+def test_a_walk_resumes_on_whichever_worker_gets_the_next_page(app, client, admin_key):
+    """Under gunicorn the agent's next page may reach another worker process: the cursor is
+    kept in the database, so that worker resumes after page 1 instead of skipping by OFFSET
+    over millions of index entries."""
+    _many_events(app, 7)
+    url = "/api/v3/events/events/?page_size=3&page="
+    first = client.get(url + "1", headers=bearer(admin_key)).get_json()
+    other_worker = create_app(config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"]))
+    try:
+        with other_worker.app_context():
+            engine = db.engine
+        with counted_statements(engine) as statements:
+            second = other_worker.test_client().get(url + "2", headers=bearer(admin_key))
+    finally:
+        with other_worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert any("(events.created, events.event_uuid) <" in statement for statement in statements)
+    walked = [event["pk"] for event in first["results"] + second.get_json()["results"]]
+    both_pages = client.get("/api/v3/events/events/?page_size=6&page=1", headers=bearer(admin_key))
+    assert walked == [event["pk"] for event in both_pages.get_json()["results"]]
+
+
 def test_a_walk_whose_tail_expired_ends_at_once(app, client, admin_key):
     """Events that expire mid-walk shorten it: the page that comes up short says next 0,
     even though the count of the first page promised more."""
@@ -297,3 +318,34 @@ def test_a_walk_whose_tail_expired_ends_at_once(app, client, admin_key):
     second = client.get(url + "2", headers=bearer(admin_key)).get_json()
     assert second["results"] == []
     assert (second["pagination"]["next"], second["pagination"]["count"]) == (0, 3)
+
+
+def test_above_the_exact_count_limit_postgresql_reports_the_planners_estimate(app, client,
+                                                                             admin_key):
+    """Counting ten million events costs a second per page: past API_EXACT_COUNT_LIMIT the
+    count is the planner's estimate, no count(*) runs, and the walk still gets every event."""
+    expected = _many_events(app, 25)
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+        if postgresql:
+            db.session.execute(sa.text("ANALYZE events"))
+            db.session.commit()
+    app.config["API_EXACT_COUNT_LIMIT"] = 10
+    url = "/api/v3/events/events/?page_size=10&page=1"
+    counts = _counts_run(app, lambda: client.get(url, headers=bearer(admin_key)))
+    first = client.get(url, headers=bearer(admin_key)).get_json()["pagination"]
+
+    assert counts == (0 if postgresql else 1)  # SQLite has no estimate: it counts exactly
+    assert first["next"] == 2 and first["count"] > 10
+    walked = [event["pk"] for event in _walk(client, admin_key, 10)]
+    assert len(walked) == len(set(walked)) and expected <= set(walked)
+
+
+def test_an_estimated_count_never_ends_the_list_after_a_full_page():
+    """The planner may guess low: a full page that reaches the estimate still offers `next`,
+    and a short page ends the list with the exact count."""
+    guessed_low = _Count(20, exact=False).settled(start=10, shown=10, size=10)
+    short = _Count(20, exact=False).settled(start=20, shown=4, size=10)
+
+    assert pagination_for(guessed_low.value, 2, 10, 10).next == 3
+    assert (short.value, short.exact, pagination_for(short.value, 3, 10, 4).next) == (24, True, 0)

@@ -87,6 +87,7 @@ def test_mark_read_on_the_history_page_updates_the_row_and_the_bell(app, page: P
     page.locator("#user-menu").click()
     page.get_by_role("link", name="Notifications").click()
     expect(page).to_have_url(re.compile(r"/notifications/$"))
+    page.wait_for_load_state()  # the URL changes before the page's scripts listen for changes
 
     page.get_by_label("Show").select_option("unread")
     expect(page).to_have_url(re.compile(r"seen=unread"))

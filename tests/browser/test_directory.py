@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.artifacts import screenshot
 from tests.browser.conftest import sign_in
 from tests.browser.pickers import pick
 from tests.conftest import ADMIN_PASSWORD
@@ -26,6 +27,10 @@ def test_an_admin_creates_a_user_edits_them_adds_them_to_a_group_and_gives_them_
     page.get_by_label("Search users").fill("zo")
     expect(page).to_have_url(re.compile(r"/directory/users\?q=zo$"))
     expect(page.locator("#user-table tbody tr")).to_have_count(1)
+    page.get_by_label("Search users").fill("ann")  # three letters: the name index answers
+    expect(page.locator("#user-table tbody tr")).to_have_count(1)
+    expect(page.locator("#user-table tbody")).to_contain_text("yann")
+    screenshot(page, "users-search")
     page.get_by_role("link", name="New user").click()
     page.get_by_label("Username").fill("dana")
     page.get_by_label("Name", exact=True).fill("Dana Scully")
@@ -61,6 +66,7 @@ def test_an_admin_creates_a_user_edits_them_adds_them_to_a_group_and_gives_them_
 
     key = page.get_by_label("Key").input_value()
     assert len(key) >= 40
+    page.wait_for_load_state()  # the Key shows before the page's script listens to Copy
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.bring_to_front()  # the clipboard refuses a page without focus ("Press Ctrl+C" instead)
     page.get_by_role("button", name="Copy").click()

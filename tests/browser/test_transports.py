@@ -33,6 +33,8 @@ def test_create_a_webhook_transport_and_test_it(page: Page, admin, receiver: Htt
     sign_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/events/transports/")
     page.get_by_role("link", name="New transport").first.click()
+    expect(page).to_have_url(re.compile(r"/transports/new"))
+    page.wait_for_load_state()  # the URL changes before the form's scripts listen to Mode
 
     page.get_by_label("Name").fill("ops-hook")
     url = page.get_by_label("Webhook URL")
@@ -47,6 +49,7 @@ def test_create_a_webhook_transport_and_test_it(page: Page, admin, receiver: Htt
     page.get_by_role("button", name="Create transport").click()
 
     expect(page.get_by_text("Created transport ops-hook")).to_be_visible()
+    page.wait_for_load_state()  # the list shows before htmx listens to its Test buttons
     page.get_by_role("button", name="Test ops-hook").click()
     outcome = page.locator("#transport-table [role=status]")
     expect(outcome).to_contain_text("HTTP 202")

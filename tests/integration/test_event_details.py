@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import render_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
 from tests.factories import make_event, make_user
+from tests.helpers import counted_statements
 from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.renderers import _REGISTRY, FALLBACK, details_for, renderer_for
@@ -41,21 +39,6 @@ def details(client, event_id: str) -> str:
 def event_id(app, action: str, **context: Any) -> str:
     with app.app_context():
         return make_event(action, **context).pk
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def note(connection, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
 
 
 def text_of(html: str) -> str:

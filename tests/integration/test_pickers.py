@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from tests.factories import make_user
-from tests.helpers import post_form
+from tests.factories import insert_users, make_user
+from tests.helpers import counted_statements, post_form
 from webapp import create_app
 from webapp.core.config import config_for_tests
 from webapp.core.extensions import db
-from webapp.directory.accounts import create_user
 from webapp.directory.groups import create_group
 from webapp.directory.name_search import USERS
 from webapp.models import User
@@ -147,13 +145,12 @@ def test_migrating_indexes_the_users_already_there(empty_database):
     app = create_app(config_for_tests(empty_database))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "0008"]).exit_code == 0
-    with app.app_context():
-        create_user("existing", email="existing@example.com")
-        db.session.commit()
+    with app.app_context():  # rows only: the models are the newest schema's, not 0008's
+        insert_users(1)
 
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context():
-        assert [user.username for user in USERS.find("existing@", limit=20)] == ["existing"]
+        assert [user.username for user in USERS.find("user000000@", limit=20)] == ["user000000"]
         db.session.remove()
         db.engine.dispose()
 
@@ -168,14 +165,7 @@ def test_where_groups_sit_is_read_in_one_query_however_many_match(admin_client, 
             create_group(name=f"team-{n:02d}", parent=parent, is_superuser=False)
         db.session.commit()
         engine = db.engine
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-    sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with counted_statements(engine) as statements:
         page = admin_client.get("/directory/pick/groups?q=team").text
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", seen)
     assert all(f"below region-{n}" in page for n in range(10))
     assert sum("FROM groups" in statement for statement in statements) <= 4, statements

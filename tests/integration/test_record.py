@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import sqlite3
 from datetime import timedelta
+
+import pytest
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import make_event, make_user
@@ -127,3 +130,33 @@ def test_the_affected_object_place_and_request_are_copied_into_indexed_columns(a
         assert created.request_id == created.context["http_request"]["request_id"]
         placed = make_event("login", geo={"country": "NZ", "city": "Auckland"})
         assert (placed.country, placed.city, placed.model_pk) == ("NZ", "Auckland", None)
+
+
+def test_the_email_asn_and_message_are_copied_whole_for_the_export(ctx):
+    """The CSV export reads these copies; a non-string value keeps its JSON spelling."""
+    event = record("login_failed", {"message": "x" * 5_000, "asn": {"asn": 3320}},
+                   user={"pk": 9, "username": "ann", "email": "ann@example.com"})
+    flagged = record("custom_flag", {"message": {"level": 2}}, user={"username": "bob"})
+    db.session.commit()
+
+    assert (event.email, event.asn, event.message) == ("ann@example.com", "3320", "x" * 5_000)
+    assert (flagged.email, flagged.asn, flagged.message) == (None, None, '{"level":2}')
+
+
+def test_on_sqlite_a_reader_part_way_through_its_rows_never_blocks_a_writer(ctx):
+    """Write-ahead logging: an export page or a Logs walk being read while record() or the
+    scheduler commits. In the rollback journal the commit waits for the reader and then fails
+    with 'database is locked'."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's journal")
+    for n in range(3):
+        record("login", {"n": n}, app="tests")
+    db.session.commit()
+    with db.engine.connect() as reader:
+        rows = reader.exec_driver_sql("SELECT event_uuid FROM events")
+        rows.fetchone()  # part-way through: the reader's snapshot is open
+        writer = sqlite3.connect(db.engine.url.database, timeout=0.2)
+        writer.execute("UPDATE events SET app = app WHERE rowid = (SELECT min(rowid) FROM events)")
+        writer.commit()
+        writer.close()
+        assert reader.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 from markupsafe import Markup
 
-from tests.integration.test_event_details import counted_statements
+from tests.helpers import counted_statements
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record

@@ -23,7 +23,7 @@ UNTIL = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 RETENTION = timedelta(days=365)
 ROW_KEYS = {"user", "action", "app", "context", "client_ip", "created", "expires", "brand",
             "username", "user_pk", "model_app", "model_name", "model_pk", "country", "city",
-            "request_id"}
+            "request_id", "email", "asn", "message"}
 HTTP_REQUEST_KEYS = {"path", "method", "args", "user_agent", "request_id"}
 
 

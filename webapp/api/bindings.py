@@ -13,6 +13,7 @@ from spectree import Response
 from sqlalchemy.orm import selectinload
 
 from webapp.api.directory_schemas import model_fields
+from webapp.api.object_views import object_views
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, refuse
 from webapp.api.pagination import entities, page_of, page_of_results
 from webapp.api.policies import bound_to_counts, policy_to_dict
@@ -49,6 +50,12 @@ def binding_to_dict(binding: BindingRow, bound_to: dict[int, int]) -> dict[str, 
             "target": binding.rule.uuid, **{name: getattr(binding, name) for name in SETTINGS}}
 
 
+def _shown(binding: BindingRow) -> dict[str, Any]:
+    """One binding, with its policy's binding count."""
+    counts = bound_to_counts([binding.policy_id] if binding.policy_id else [])
+    return binding_to_dict(binding, counts)
+
+
 @bp.get("/policies/bindings/")
 @api.validate(query=BindingQuery, resp=Response(HTTP_200=PaginatedPolicyBindingList, **ERRORS),
               tags=TAGS)
@@ -65,39 +72,20 @@ def list_bindings(query: BindingQuery):
     return page_of_results(page, [binding_to_dict(row, counts) for row in page.rows])
 
 
-@bp.get("/policies/bindings/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=PolicyBinding, **ERRORS), tags=TAGS)
-def get_binding(pk: uuid.UUID):
-    return _one(by_uuid_or_404(BindingRow, pk))
-
-
-@bp.post("/policies/bindings/")
-@api.validate(json=BindingRequest, resp=Response(HTTP_201=PolicyBinding, **ERRORS), tags=TAGS)
-def create_binding(json: BindingRequest):
-    return _one(_save(None, json_body(json)), 201)
+def _create(json: BindingRequest | None):
+    return json_response(_shown(_save(None, json_body(json))), 201)
 
 
 def _update(pk: uuid.UUID, json: BindingChange | None):
     """A binding's target and settings: all of them (PUT) or those sent (PATCH)."""
     binding = by_uuid_or_404(BindingRow, pk)
-    return _one(_save(binding, json_body(json)))
+    return json_response(_shown(_save(binding, json_body(json))))
 
 
+object_views("/policies/bindings/", "binding", model=BindingRow, show=_shown,
+             body=BindingRequest, answer=PolicyBinding, create=_create, tags=TAGS)
 put_and_patch("/policies/bindings/", "binding", full=BindingRequest, partial=BindingChange,
               answer=PolicyBinding, update=_update, tags=TAGS)
-
-
-@bp.delete("/policies/bindings/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_binding(pk: uuid.UUID):
-    db.session.delete(by_uuid_or_404(BindingRow, pk))
-    db.session.commit()
-    return "", 204
-
-
-def _one(binding: BindingRow, status: int = 200):
-    counts = bound_to_counts([binding.policy_id] if binding.policy_id else [])
-    return json_response(binding_to_dict(binding, counts), status)
 
 
 def _save(binding: BindingRow | None, json: BindingChange) -> BindingRow:

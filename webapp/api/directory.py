@@ -29,6 +29,7 @@ from webapp.api.directory_schemas import (
     UserUpdate,
     model_fields,
 )
+from webapp.api.object_views import create_view, destroy_view, retrieve_view
 from webapp.api.pagination import entities, page_of, page_response
 from webapp.api.schemas import ERRORS
 from webapp.api.serializers import group_to_dict, user_to_dict
@@ -36,9 +37,13 @@ from webapp.api.spec import api, bp, json_body, json_response
 from webapp.api.updates import put_and_patch
 from webapp.core.extensions import db
 from webapp.directory import accounts, groups
+from webapp.directory.name_search import GROUPS, USERS, NameIndex
 from webapp.models import Group as GroupRow
 from webapp.models import User as UserRow
 
+TAGS = ("core",)
+USER_KEY = "<int:user_id>"
+GROUP_KEY = "<group_id>"  # a UUID or Herald's numeric id: see _group_or_404
 USER_TEXT = ("username", "email")
 GROUP_TEXT = ("name",)
 MAX_ID = 2**31 - 1  # an integer key beyond this matches nothing (PostgreSQL would refuse it)
@@ -51,19 +56,38 @@ def _flag_conditions(model: type, query: Any, names: tuple[str, ...]) -> list[An
             for name in (*names, *flags) if getattr(query, name, None) is not None]
 
 
-def _search(text: str | None, *columns: Any) -> list[Any]:
-    if not text:
-        return []
-    pattern = accounts.contains_pattern(text)
-    return [sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))]
+def _search(text: str | None, index: NameIndex) -> list[Any]:
+    """authentik's `search`: the text anywhere in the searched columns, from the name index."""
+    return [index.containing(text)] if text else []
+
+
+def _user_or_404(user_id: int) -> UserRow:
+    found = db.session.get(UserRow, user_id) if user_id <= MAX_ID else None
+    if found is None:
+        abort(json_response({"detail": "No User matches the given query."}, 404))
+    return found
+
+
+def _group_or_404(group_id: str) -> GroupRow:
+    """authentik addresses groups by their UUID; Herald's numeric id works too."""
+    column = GroupRow.num_pk if group_id.isdigit() else GroupRow.group_uuid
+    try:
+        value = int(group_id) if group_id.isdigit() else uuid.UUID(group_id)
+    except ValueError:
+        value = None
+    if isinstance(value, int) and value > MAX_ID:
+        value = None
+    found = db.session.scalar(sa.select(GroupRow).where(column == value)) if value else None
+    if found is None:
+        abort(json_response({"detail": "No Group matches the given query."}, 404))
+    return found
 
 
 @bp.get("/core/users/")
 @api.validate(query=UserQuery, resp=Response(HTTP_200=PaginatedUserList, **ERRORS),
-              tags=("core",))
+              tags=TAGS)
 def list_users(query: UserQuery):
-    conditions = _flag_conditions(UserRow, query, USER_TEXT) + _search(
-        query.search, UserRow.username, UserRow.name, UserRow.email)
+    conditions = _flag_conditions(UserRow, query, USER_TEXT) + _search(query.search, USERS)
     keys = sa.select(UserRow.id).where(*conditions)
     order = (UserRow.username, UserRow.id)
     page = page_of(keys, order, query, entities(
@@ -71,15 +95,11 @@ def list_users(query: UserQuery):
     return page_response(page, lambda user: user_to_dict(user, query.include_groups))
 
 
-@bp.get("/core/users/<int:user_id>/")
-@api.validate(resp=Response(HTTP_200=User, **ERRORS), tags=("core",))
-def get_user(user_id: int):
-    return json_response(user_to_dict(_get_or_404(UserRow, user_id)))
+retrieve_view("/core/users/", "user", find=_user_or_404, show=user_to_dict, answer=User,
+              tags=TAGS, key=USER_KEY)
 
 
-@bp.post("/core/users/")
-@api.validate(json=UserRequest, resp=Response(HTTP_201=User, **ERRORS), tags=("core",))
-def create_user(json: UserRequest):
+def _create_user(json: UserRequest | None):
     fields = model_fields(json_body(json))
     user = _refusing(accounts.AccountError, lambda: accounts.create_user(
         fields.pop("username"), email=fields.pop("email", None) or "",
@@ -91,9 +111,13 @@ def create_user(json: UserRequest):
     return json_response(user_to_dict(user), 201)
 
 
+create_view("/core/users/", "user", body=UserRequest, answer=User, create=_create_user,
+            tags=TAGS)
+
+
 def _update_user(user_id: int, json: UserChange | None):
     """The fields sent over the user's own, through the Directory page's update_user."""
-    user = _get_or_404(UserRow, user_id)
+    user = _user_or_404(user_id)
     fields = model_fields(json_body(json))
     if fields.pop("username", user.username) != user.username:
         abort(json_response({"username": [
@@ -108,24 +132,22 @@ def _update_user(user_id: int, json: UserChange | None):
 
 
 put_and_patch("/core/users/", "user", full=UserUpdate, partial=UserChange, answer=User,
-              update=_update_user, tags=("core",), key="<int:user_id>")
+              update=_update_user, tags=TAGS, key=USER_KEY)
 
 
-@bp.delete("/core/users/<int:user_id>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=("core",))
-def delete_user(user_id: int):
-    user = _get_or_404(UserRow, user_id)
+def _delete_user(user: UserRow) -> None:
     _refusing(accounts.AccountError, lambda: accounts.delete_user(user, actor=current_user))
-    db.session.commit()
-    return "", 204
+
+
+destroy_view("/core/users/", "user", find=_user_or_404, remove=_delete_user, tags=TAGS,
+             key=USER_KEY)
 
 
 @bp.get("/core/groups/")
 @api.validate(query=GroupQuery, resp=Response(HTTP_200=PaginatedGroupList, **ERRORS),
-              tags=("core",))
+              tags=TAGS)
 def list_groups(query: GroupQuery):
-    conditions = _flag_conditions(GroupRow, query, GROUP_TEXT) + _search(query.search,
-                                                                         GroupRow.name)
+    conditions = _flag_conditions(GroupRow, query, GROUP_TEXT) + _search(query.search, GROUPS)
     keys = sa.select(GroupRow.num_pk).where(*conditions)
     order = (GroupRow.name, GroupRow.num_pk)
     page = page_of(keys, order, query, entities(
@@ -135,16 +157,14 @@ def list_groups(query: GroupQuery):
         group, query.include_users, query.include_children))
 
 
-@bp.get("/core/groups/<group_id>/")
-@api.validate(query=GroupDetailQuery, resp=Response(HTTP_200=Group, **ERRORS), tags=("core",))
+@bp.get(f"/core/groups/{GROUP_KEY}/")
+@api.validate(query=GroupDetailQuery, resp=Response(HTTP_200=Group, **ERRORS), tags=TAGS)
 def get_group(group_id: str, query: GroupDetailQuery):
     return json_response(group_to_dict(_group_or_404(group_id), query.include_users,
                                        query.include_children))
 
 
-@bp.post("/core/groups/")
-@api.validate(json=GroupRequest, resp=Response(HTTP_201=Group, **ERRORS), tags=("core",))
-def create_group(json: GroupRequest):
+def _create_group(json: GroupRequest | None):
     json = json_body(json)
     _check_name_free(json.name, None)
     group = groups.create_group(name=json.name, parent=_parent(json),
@@ -153,6 +173,10 @@ def create_group(json: GroupRequest):
     _set_members(group, json.users)
     db.session.commit()
     return json_response(group_to_dict(group), 201)
+
+
+create_view("/core/groups/", "group", body=GroupRequest, answer=Group, create=_create_group,
+            tags=TAGS)
 
 
 def _update_group(group_id: str, json: GroupChange | None):
@@ -173,38 +197,15 @@ def _update_group(group_id: str, json: GroupChange | None):
 
 
 put_and_patch("/core/groups/", "group", full=GroupRequest, partial=GroupChange, answer=Group,
-              update=_update_group, tags=("core",), key="<group_id>")
+              update=_update_group, tags=TAGS, key=GROUP_KEY)
 
 
-@bp.delete("/core/groups/<group_id>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=("core",))
-def delete_group(group_id: str):
-    group = _group_or_404(group_id)
+def _delete_group(group: GroupRow) -> None:
     _refusing(groups.GroupError, lambda: groups.delete_group(group))  # the last admin
-    db.session.commit()
-    return "", 204
 
 
-def _get_or_404(model: type, pk: int) -> Any:
-    found = db.session.get(model, pk) if pk <= MAX_ID else None
-    if found is None:
-        abort(json_response({"detail": f"No {model.__name__} matches the given query."}, 404))
-    return found
-
-
-def _group_or_404(group_id: str) -> GroupRow:
-    """authentik addresses groups by their UUID; Herald's numeric id works too."""
-    column = GroupRow.num_pk if group_id.isdigit() else GroupRow.group_uuid
-    try:
-        value = int(group_id) if group_id.isdigit() else uuid.UUID(group_id)
-    except ValueError:
-        value = None
-    if isinstance(value, int) and value > MAX_ID:
-        value = None
-    found = db.session.scalar(sa.select(GroupRow).where(column == value)) if value else None
-    if found is None:
-        abort(json_response({"detail": "No Group matches the given query."}, 404))
-    return found
+destroy_view("/core/groups/", "group", find=_group_or_404, remove=_delete_group, tags=TAGS,
+             key=GROUP_KEY)
 
 
 def _parent(json: GroupChange) -> GroupRow | None:

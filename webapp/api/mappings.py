@@ -17,6 +17,7 @@ from webapp.api.notification_schemas import (
     NotificationWebhookMapping,
     PaginatedNotificationWebhookMappingList,
 )
+from webapp.api.object_views import object_views
 from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
 from webapp.api.schemas import ERRORS
@@ -48,16 +49,7 @@ def list_mappings(query: PageQuery):
     return page_response(page, mapping_to_dict)
 
 
-@bp.get("/propertymappings/notification/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=NotificationWebhookMapping, **ERRORS), tags=TAGS)
-def get_mapping(pk: uuid.UUID):
-    return json_response(mapping_to_dict(by_uuid_or_404(WebhookMapping, pk)))
-
-
-@bp.post("/propertymappings/notification/")
-@api.validate(json=MappingRequest, resp=Response(HTTP_201=NotificationWebhookMapping, **ERRORS),
-              tags=TAGS)
-def create_mapping(json: MappingRequest):
+def _create(json: MappingRequest | None):
     mapping = WebhookMapping()
     _apply(mapping, json_body(json))
     db.session.add(mapping)
@@ -73,16 +65,11 @@ def _update(pk: uuid.UUID, json: MappingChange | None):
     return json_response(mapping_to_dict(mapping))
 
 
+object_views("/propertymappings/notification/", "mapping", model=WebhookMapping,
+             show=mapping_to_dict, body=MappingRequest, answer=NotificationWebhookMapping,
+             create=_create, tags=TAGS)
 put_and_patch("/propertymappings/notification/", "mapping", full=MappingRequest,
               partial=MappingChange, answer=NotificationWebhookMapping, update=_update, tags=TAGS)
-
-
-@bp.delete("/propertymappings/notification/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_mapping(pk: uuid.UUID):
-    db.session.delete(by_uuid_or_404(WebhookMapping, pk))
-    db.session.commit()
-    return "", 204
 
 
 def _apply(mapping: WebhookMapping, json: MappingChange) -> None:

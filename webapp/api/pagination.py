@@ -9,34 +9,51 @@ Deep pages, two ways:
 - A walk (page N+1 right after page N with the same parameters, which is what the Elastic
   Agent does) resumes where page N ended: its last key is remembered for a while (a keyset
   cursor, for orderings on non-null columns), so every page of a walk costs what page 1 costs.
+  The cursors are kept in the database (ApiPageCursor), so page N+1 resumes whichever gunicorn
+  worker it reaches.
   If events arrive during the walk the walk neither repeats nor skips any, unlike OFFSET.
   The walk also carries its count: an exact count(*) reads every index entry of the filter
   (a million on PostgreSQL is a third of a second), so it is counted on the walk's first
   page only, and a later page that comes up short ends the walk whatever the count said.
 - Any other page chooses its primary keys by OFFSET over the ordering's index only (never the
   rows and their JSON) and then fetches the rows by key: page 900 of a million events skips
-  899,000 index entries, not 899,000 rows.
+  899,000 index entries, not 899,000 rows. That cost still grows with the page number: at
+  ten million events on PostgreSQL a page jumped to in the middle takes about 0.7 s and the
+  last one 1.3 s (a walk's pages 0.1 s). Jumping there exactly needs the position of row N,
+  which only counting gives, or a counter that every insert and delete would have to update.
+
+Counts at scale: on PostgreSQL a list the planner expects to exceed API_EXACT_COUNT_LIMIT rows
+(default a million) reports the planner's estimate instead of counting: an exact count of ten
+million events takes about a second on every page, the estimate a millisecond, and the Elastic
+Agent reads only `next` (GitHub and Sentry cap or estimate big counts too). `next` never
+trusts an estimate: a full page always offers a next one, and a short page ends the list and
+makes the count exact.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
+import hashlib
+import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
+from webapp.core.db_types import utcnow
+from webapp.core.explain import planned_rows
 from webapp.core.extensions import db
+from webapp.core.upsert import dialect_insert
+from webapp.models import ApiPageCursor
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 20
-CURSORS_KEPT = 4096  # walks in progress at once, a few pages each
-CURSOR_SECONDS = 600.0  # the agent asks for the next page at once; a stale walk starts over
-_CURSORS_KEY = "herald.api.page_cursors"
+#: The agent asks for the next page at once; a walk that stalls longer starts over (OFFSET).
+CURSOR_AGE = timedelta(minutes=10)
 
 
 class PageQuery(BaseModel):
@@ -112,23 +129,43 @@ def page_of(keys: sa.Select, order_by: Sequence[sa.ColumnElement[Any]], query: P
     `fetch` loads the rows for the page's keys. `keyset`, when the ordering allows one, lets
     a walk resume after the previous page's last row."""
     start = (query.page - 1) * query.page_size
-    walk = (keys.selected_columns[0].table.name, query.model_dump_json(exclude={"page"}))
-    resume = _cursor(walk, query.page) if keyset else None
+    walk = _walk_key(keys, query)
+    resume = _cursor(walk, query.page, keyset) if keyset else None
     count = resume.count if resume else _count(keys)
-    if start >= count:
-        return Page([], pagination_for(count, query.page, query.page_size, 0))
+    if start >= count.value and count.exact and not resume:
+        return Page([], pagination_for(count.value, query.page, query.page_size, 0))
     chosen = keys.where(keyset.after(resume.values)) if resume else keys.offset(start)
     rows = fetch(chosen.order_by(*order_by).limit(query.page_size).scalar_subquery())
-    if resume:  # the count is the walk's first page's: what is left decides where it ends
-        count = start + len(rows) if len(rows) < query.page_size else max(count, start + len(rows))
+    settled = count.settled(start, len(rows), query.page_size)
     if keyset and len(rows) == query.page_size:
-        _remember(walk, query.page + 1, _Resume(keyset.values_of(rows[-1]), count))
-    return Page(rows, pagination_for(count, query.page, query.page_size, len(rows)))
+        _remember(walk, query.page + 1, _Resume(keyset.values_of(rows[-1]), settled))
+    return Page(rows, pagination_for(settled.value, query.page, query.page_size, len(rows)))
 
 
-def _count(keys: sa.Select) -> int:
-    return db.session.scalar(keys.with_only_columns(sa.func.count(),
-                                                    maintain_column_froms=True)) or 0
+@dataclass(frozen=True)
+class _Count:
+    """A list's count: exact (counted, perhaps on a walk's first page) or the planner's."""
+
+    value: int
+    exact: bool
+
+    def settled(self, start: int, shown: int, size: int) -> _Count:
+        """Corrected by what a page found: a short page is the end of the list; after a full
+        one an estimate still promises at least one more row, so `next` is never 0 early."""
+        if shown < size:
+            return _Count(start + shown, True)
+        return _Count(max(self.value, start + shown + (0 if self.exact else 1)), self.exact)
+
+
+def _count(keys: sa.Select) -> _Count:
+    limit = current_app.config["API_EXACT_COUNT_LIMIT"]
+    if limit:
+        planned = planned_rows(keys)
+        if planned is not None and planned > limit:
+            return _Count(planned, False)
+    exact = db.session.scalar(keys.with_only_columns(sa.func.count(),
+                                                     maintain_column_froms=True)) or 0
+    return _Count(exact, True)
 
 
 def entities(entity: type, order_by: Sequence[Any], *options: Any) -> Fetch:
@@ -146,27 +183,51 @@ class _Resume:
     """Where a walk's next page starts, and the count its first page found."""
 
     values: tuple[Any, ...]
-    count: int
+    count: _Count
 
 
-def _cursors() -> OrderedDict[tuple[Any, ...], tuple[float, _Resume]]:
-    """This process's remembered page starts (another worker simply falls back to OFFSET)."""
-    return current_app.extensions.setdefault(_CURSORS_KEY, OrderedDict())
+def _walk_key(keys: sa.Select, query: PageQuery) -> str:
+    """What makes pages one walk: the list and every parameter but the page number."""
+    return f"{keys.selected_columns[0].table.name}\n{query.model_dump_json(exclude={'page'})}"
 
 
-def _cursor(walk: tuple[str, str], page: int) -> _Resume | None:
-    found = _cursors().get((*walk, page))
-    if found is None or time.monotonic() - found[0] > CURSOR_SECONDS:
+def _cursor_id(walk: str, page: int) -> str:
+    return hashlib.sha256(f"{walk}\n{page}".encode()).hexdigest()
+
+
+def _cursor(walk: str, page: int, keyset: Keyset) -> _Resume | None:
+    found = db.session.get(ApiPageCursor, _cursor_id(walk, page))
+    if found is None or utcnow() - found.saved_at > CURSOR_AGE:
         return None
-    return found[1]
+    values = tuple(_decoded(column, text)
+                   for column, text in zip(keyset.columns, json.loads(found.after), strict=True))
+    return _Resume(values, _Count(found.count, found.count_exact))
 
 
-def _remember(walk: tuple[str, str], page: int, resume: _Resume) -> None:
-    cursors = _cursors()
-    cursors[(*walk, page)] = (time.monotonic(), resume)
-    cursors.move_to_end((*walk, page))
-    while len(cursors) > CURSORS_KEPT:
-        cursors.popitem(last=False)
+def _remember(walk: str, page: int, resume: _Resume) -> None:
+    """Store where page `page` starts (replacing an older cursor for it) and drop the stale
+    ones; committed at once, so another worker can resume before this page is even sent."""
+    now = utcnow()
+    db.session.execute(sa.delete(ApiPageCursor).where(ApiPageCursor.saved_at < now - CURSOR_AGE))
+    cursor = {"after": json.dumps([_encoded(value) for value in resume.values]),
+              "count": resume.count.value, "count_exact": resume.count.exact, "saved_at": now}
+    db.session.execute(dialect_insert(ApiPageCursor).values(walk=_cursor_id(walk, page), **cursor)
+                       .on_conflict_do_update(index_elements=["walk"], set_=cursor))
+    db.session.commit()
+
+
+def _encoded(value: Any) -> Any:
+    """A keyset value as JSON: times as ISO text, ids as their text, the rest as it is."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _decoded(column: Any, value: Any) -> Any:
+    kind = column.type.python_type
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    return uuid.UUID(value) if kind is uuid.UUID else value
 
 
 def page_response(page: Page, serialize: Callable[[Any], dict[str, Any]]):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from spectree import Response
 
 from webapp.api.directory_schemas import model_fields
+from webapp.api.object_views import destroy_view, object_views, retrieve_view
 from webapp.api.objects import Errors, by_uuid_or_404, check_name, refuse
 from webapp.api.pagination import entities, page_of, page_of_results
 from webapp.api.policy_schemas import (
@@ -64,6 +66,11 @@ def policy_to_dict(policy: Policy, bound_to: int) -> dict[str, Any]:
             **{field: getattr(policy, field) for field in KIND_FIELDS[policy.kind]}}
 
 
+def _shown(policy: Policy) -> dict[str, Any]:
+    """One policy, with its binding count."""
+    return policy_to_dict(policy, bound_to_counts([policy.id]).get(policy.id, 0))
+
+
 @bp.get("/policies/all/")
 @api.validate(query=PolicyQuery, resp=Response(HTTP_200=PaginatedPolicyList, **ERRORS),
               tags=TAGS)
@@ -85,105 +92,9 @@ def list_expressions(query: PolicyQuery):
     return _page(ExpressionRow, query)
 
 
-@bp.get("/policies/all/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=PolicyShape, **ERRORS), tags=TAGS)
-def get_policy(pk: uuid.UUID):
-    return _one(by_uuid_or_404(Policy, pk))
-
-
-@bp.delete("/policies/all/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_policy(pk: uuid.UUID):
-    return _delete(Policy, pk)
-
-
-@bp.get("/policies/event_matcher/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=EventMatcherPolicy, **ERRORS), tags=TAGS)
-def get_event_matcher(pk: uuid.UUID):
-    return _one(by_uuid_or_404(MatcherRow, pk))
-
-
-@bp.post("/policies/event_matcher/")
-@api.validate(json=EventMatcherRequest, resp=Response(HTTP_201=EventMatcherPolicy, **ERRORS),
-              tags=TAGS)
-def create_event_matcher(json: EventMatcherRequest):
-    return _one(_save_matcher(None, json_body(json)), 201)
-
-
-def _update_event_matcher(pk: uuid.UUID, json: EventMatcherChange | None):
-    """An event matcher's name and criteria: all of them (PUT) or those sent (PATCH)."""
-    policy = by_uuid_or_404(MatcherRow, pk)
-    return _one(_save_matcher(policy, json_body(json)))
-
-
-put_and_patch("/policies/event_matcher/", "event_matcher", full=EventMatcherRequest,
-              partial=EventMatcherChange, answer=EventMatcherPolicy,
-              update=_update_event_matcher, tags=TAGS)
-
-
-@bp.delete("/policies/event_matcher/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_event_matcher(pk: uuid.UUID):
-    return _delete(MatcherRow, pk)
-
-
-@bp.get("/policies/expression/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=ExpressionPolicy, **ERRORS), tags=TAGS)
-def get_expression(pk: uuid.UUID):
-    return _one(by_uuid_or_404(ExpressionRow, pk))
-
-
-@bp.post("/policies/expression/")
-@api.validate(json=ExpressionRequest, resp=Response(HTTP_201=ExpressionPolicy, **ERRORS),
-              tags=TAGS)
-def create_expression(json: ExpressionRequest):
-    return _one(_save_expression(None, json_body(json)), 201)
-
-
-def _update_expression(pk: uuid.UUID, json: ExpressionChange | None):
-    """An expression policy's name and expression: both (PUT) or those sent (PATCH)."""
-    policy = by_uuid_or_404(ExpressionRow, pk)
-    return _one(_save_expression(policy, json_body(json)))
-
-
-put_and_patch("/policies/expression/", "expression", full=ExpressionRequest,
-              partial=ExpressionChange, answer=ExpressionPolicy, update=_update_expression,
-              tags=TAGS)
-
-
-@bp.delete("/policies/expression/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_expression(pk: uuid.UUID):
-    return _delete(ExpressionRow, pk)
-
-
-def _page(model: type[Policy], query: PolicyQuery):
-    keys = sa.select(model.id)
-    if query.name:
-        keys = keys.where(model.name == query.name)
-    order = (model.name, model.id)
-    page = page_of(keys, order, query, entities(model, order))
-    counts = bound_to_counts([policy.id for policy in page.rows])
-    return page_of_results(page, [policy_to_dict(policy, counts.get(policy.id, 0))
-                                  for policy in page.rows])
-
-
-def bound_to_counts(policy_ids: list[int]) -> dict[int, int]:
-    """How many bindings use each policy, in one query for a page."""
-    return dict(db.session.execute(
-        sa.select(PolicyBinding.policy_id, sa.func.count())
-        .where(PolicyBinding.policy_id.in_(policy_ids)).group_by(PolicyBinding.policy_id)).all())
-
-
-def _one(policy: Policy, status: int = 200):
-    return json_response(policy_to_dict(policy, bound_to_counts([policy.id]).get(policy.id, 0)),
-                         status)
-
-
-def _delete(model: type[Policy], pk: uuid.UUID):
-    db.session.delete(by_uuid_or_404(model, pk))
-    db.session.commit()
-    return "", 204
+retrieve_view("/policies/all/", "policy", find=partial(by_uuid_or_404, Policy), show=_shown,
+              answer=PolicyShape, tags=TAGS)
+destroy_view("/policies/all/", "policy", find=partial(by_uuid_or_404, Policy), tags=TAGS)
 
 
 def _save_matcher(policy: MatcherRow | None, json: EventMatcherChange) -> MatcherRow:
@@ -217,3 +128,50 @@ def _saved(policy: Policy | None, json: PolicyChange, save: Callable[..., Any],
         refuse({field: [str(exc)]})
     db.session.commit()
     return saved
+
+
+def _policy_type_views(kind: str, *, model: type[Policy], body: type[PolicyChange],
+                       change: type[PolicyChange], answer: type[PolicyShape],
+                       save: Callable[[Any, Any], Policy], summary: str) -> None:
+    """`policies/<kind>/<pk>/` and its creation: both types are looked up, shown, saved
+    (through their own `save`) and deleted alike. `summary` documents PUT and PATCH."""
+    def create(json: Any):
+        return json_response(_shown(save(None, json_body(json))), 201)
+
+    def update(pk: uuid.UUID, json: Any):
+        policy = by_uuid_or_404(model, pk)
+        return json_response(_shown(save(policy, json_body(json))))
+
+    update.__doc__ = summary
+    path = f"/policies/{kind}/"
+    object_views(path, kind, model=model, show=_shown, body=body, answer=answer, create=create,
+                 tags=TAGS)
+    put_and_patch(path, kind, full=body, partial=change, answer=answer, update=update, tags=TAGS)
+
+
+_policy_type_views(
+    "event_matcher", model=MatcherRow, body=EventMatcherRequest, change=EventMatcherChange,
+    answer=EventMatcherPolicy, save=_save_matcher,
+    summary="An event matcher's name and criteria: all of them (PUT) or those sent (PATCH).")
+_policy_type_views(
+    "expression", model=ExpressionRow, body=ExpressionRequest, change=ExpressionChange,
+    answer=ExpressionPolicy, save=_save_expression,
+    summary="An expression policy's name and expression: both (PUT) or those sent (PATCH).")
+
+
+def _page(model: type[Policy], query: PolicyQuery):
+    keys = sa.select(model.id)
+    if query.name:
+        keys = keys.where(model.name == query.name)
+    order = (model.name, model.id)
+    page = page_of(keys, order, query, entities(model, order))
+    counts = bound_to_counts([policy.id for policy in page.rows])
+    return page_of_results(page, [policy_to_dict(policy, counts.get(policy.id, 0))
+                                  for policy in page.rows])
+
+
+def bound_to_counts(policy_ids: list[int]) -> dict[int, int]:
+    """How many bindings use each policy, in one query for a page."""
+    return dict(db.session.execute(
+        sa.select(PolicyBinding.policy_id, sa.func.count())
+        .where(PolicyBinding.policy_id.in_(policy_ids)).group_by(PolicyBinding.policy_id)).all())

@@ -18,6 +18,7 @@ from webapp.api.notification_schemas import (
     RuleChange,
     RuleRequest,
 )
+from webapp.api.object_views import object_views
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
 from webapp.api.schemas import ERRORS
@@ -57,15 +58,7 @@ def list_rules(query: PageQuery):
     return page_response(page, rule_to_dict)
 
 
-@bp.get("/events/rules/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=NotificationRule, **ERRORS), tags=TAGS)
-def get_rule(pk: uuid.UUID):
-    return json_response(rule_to_dict(by_uuid_or_404(RuleRow, pk)))
-
-
-@bp.post("/events/rules/")
-@api.validate(json=RuleRequest, resp=Response(HTTP_201=NotificationRule, **ERRORS), tags=TAGS)
-def create_rule(json: RuleRequest):
+def _create(json: RuleRequest | None):
     rule = rule_admin.create_rule(_spec(json_body(json), None))
     db.session.commit()
     return json_response(rule_to_dict(rule), 201)
@@ -79,16 +72,10 @@ def _update(pk: uuid.UUID, json: RuleChange | None):
     return json_response(rule_to_dict(rule))
 
 
+object_views("/events/rules/", "rule", model=RuleRow, show=rule_to_dict, body=RuleRequest,
+             answer=NotificationRule, create=_create, tags=TAGS)
 put_and_patch("/events/rules/", "rule", full=RuleRequest, partial=RuleChange,
               answer=NotificationRule, update=_update, tags=TAGS)
-
-
-@bp.delete("/events/rules/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_rule(pk: uuid.UUID):
-    db.session.delete(by_uuid_or_404(RuleRow, pk))
-    db.session.commit()
-    return "", 204
 
 
 def _spec(json: RuleChange, rule: RuleRow | None) -> RuleSpec:

@@ -110,6 +110,20 @@ def _refuse_malformed_json() -> None:
         abort(json_response({"detail": "JSON parse error: the body is not valid JSON."}, 400))
 
 
+def add_view(view: Callable[..., Any], endpoint: str, verb: str, rule: str, *, resp: Any,
+             tags: tuple[str, ...], body: type[BaseModel] | None = None,
+             guard: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None) -> None:
+    """Register a view made at start-up (webapp/api/updates.py, object_views.py) as if it had
+    been written out: spectree names an undocumented operation after the function and reads
+    the body model from its `json` annotation, so both are set here before it validates the
+    view. `guard` is an access decorator for views that are not admin-only."""
+    view.__name__ = view.__qualname__ = endpoint
+    view.__annotations__ = {"json": body} if body else {}
+    validated = api.validate(resp=resp, tags=tags)(view)
+    bp.add_url_rule(rule, endpoint=endpoint, view_func=guard(validated) if guard else validated,
+                    methods=[verb])
+
+
 def json_body(model: Body | None) -> Body:
     """The validated JSON body; spectree hands None for a form post, which is a 400."""
     if model is None:

@@ -20,6 +20,7 @@ from webapp.api.notification_schemas import (
     TransportRequest,
     TransportTest,
 )
+from webapp.api.object_views import object_views
 from webapp.api.objects import Errors, by_uuid_or_404, by_uuid_or_error, check_name, refuse
 from webapp.api.pagination import PageQuery, entities, page_of, page_response
 from webapp.api.schemas import ERRORS
@@ -69,16 +70,7 @@ def list_transports(query: PageQuery):
     return page_response(page, transport_to_dict)
 
 
-@bp.get("/events/transports/<uuid:pk>/")
-@api.validate(resp=Response(HTTP_200=NotificationTransport, **ERRORS), tags=TAGS)
-def get_transport(pk: uuid.UUID):
-    return json_response(transport_to_dict(by_uuid_or_404(TransportRow, pk)))
-
-
-@bp.post("/events/transports/")
-@api.validate(json=TransportRequest, resp=Response(HTTP_201=NotificationTransport, **ERRORS),
-              tags=TAGS)
-def create_transport(json: TransportRequest):
+def _create(json: TransportRequest | None):
     transport = transport_admin.create_transport(_settings(json_body(json), None))
     db.session.commit()
     return json_response(transport_to_dict(transport), 201)
@@ -92,16 +84,10 @@ def _update(pk: uuid.UUID, json: TransportChange | None):
     return json_response(transport_to_dict(transport))
 
 
+object_views("/events/transports/", "transport", model=TransportRow, show=transport_to_dict,
+             body=TransportRequest, answer=NotificationTransport, create=_create, tags=TAGS)
 put_and_patch("/events/transports/", "transport", full=TransportRequest, partial=TransportChange,
               answer=NotificationTransport, update=_update, tags=TAGS)
-
-
-@bp.delete("/events/transports/<uuid:pk>/")
-@api.validate(resp=Response("HTTP_204", **ERRORS), tags=TAGS)
-def delete_transport(pk: uuid.UUID):
-    db.session.delete(by_uuid_or_404(TransportRow, pk))
-    db.session.commit()
-    return "", 204
 
 
 @bp.post("/events/transports/<uuid:pk>/test/")

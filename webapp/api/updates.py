@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from spectree import Response
 
 from webapp.api.schemas import ERRORS
-from webapp.api.spec import api, bp
+from webapp.api.spec import add_view
 
 #: The shared body: the object's key (from the path) and the validated request (None for a form
 #: post: the body finds the object first and then calls `json_body`, so an unknown key is a
@@ -34,18 +34,14 @@ def put_and_patch(path: str, name: str, *, full: type[BaseModel], partial: type[
     not admin-only (e.g. `for_any_user`)."""
     for verb, model, endpoint in (("PUT", full, f"update_{name}"),
                                   ("PATCH", partial, f"partial_update_{name}")):
-        view = _view(endpoint, model, update)
-        view = api.validate(resp=Response(HTTP_200=answer, **ERRORS), tags=tags)(view)
-        bp.add_url_rule(f"{path}{key}/", endpoint=endpoint,
-                        view_func=guard(view) if guard else view, methods=[verb])
+        add_view(_view(update), endpoint, verb, f"{path}{key}/", body=model, guard=guard,
+                 resp=Response(HTTP_200=answer, **ERRORS), tags=tags)
 
 
-def _view(endpoint: str, model: type[BaseModel], update: Update) -> Callable[..., Any]:
+def _view(update: Update) -> Callable[..., Any]:
     def view(json: Any, **path: Any) -> Any:
         (key,) = path.values()
         return update(key, json)
 
-    view.__name__ = view.__qualname__ = endpoint
     view.__doc__ = update.__doc__
-    view.__annotations__ = {"json": model, "return": Any}
     return view

@@ -83,6 +83,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed sign-ins per client address within the window before sign-in answers 429."),
     Setting("LOGIN_FAILURE_WINDOW_MINUTES", 15, "The window the two limits above count in."),
     Setting("PAGE_SIZE", 50, "Rows per page in Logs, the delivery ledger and the directory."),
+    Setting("API_EXACT_COUNT_LIMIT", 1_000_000,
+            "On PostgreSQL, an API list the planner expects to hold more rows than this "
+            "reports its estimate as `count` (an exact count of 10M events takes a second); "
+            "`0`: always exact. `next` is always right."),
     Setting("EXPORT_FOLDER", None,
             "Where background exports are written; unset: `exports/` in the instance folder."),
     # Jobs have no request to take the host from.

@@ -5,6 +5,11 @@
 - `lower()` folds every letter, not only ASCII, so case-insensitive uniqueness and search
   treat "Émile" and "émile" as PostgreSQL does (SQLite's `ilike` is `lower() LIKE lower()`).
 - IPv6 networks can be matched in SQL, as PostgreSQL's `inet <<=` does (webapp.events.ip_match).
+- Write-ahead logging (WAL): readers and the one writer no longer wait for each other, as on
+  PostgreSQL. In the default rollback journal a reader part-way through its rows (an export
+  page, a Logs walk, a web worker) keeps the writer (record(), the scheduler, another worker)
+  from committing, which after the busy timeout fails with "database is locked". The mode is
+  stored in the file; `synchronous` stays FULL, so a commit is as durable as before.
 """
 
 from __future__ import annotations
@@ -27,5 +32,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         from webapp.events.ip_match import SQLITE_FUNCTION, ip_in_network
 
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         dbapi_connection.create_function(SQLITE_FUNCTION, 2, ip_in_network, deterministic=True)

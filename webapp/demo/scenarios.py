@@ -18,7 +18,7 @@ from webapp.demo import content
 from webapp.demo.changes import ChangeMaker
 from webapp.demo.cities import CITIES, HOSTING_CITIES, City
 from webapp.demo.world import DemoDirectory, DemoPlan, DemoUser
-from webapp.events.columns import indexed_columns
+from webapp.events.columns import copied_columns
 from webapp.events.request_context import ANONYMOUS_USER
 from webapp.events.serialize import DEFAULT_BRAND
 from webapp.models import EventAction
@@ -191,7 +191,7 @@ class Scene:
             context["asn"] = city.as_info
         return {"user": user, "action": action, "app": app, "context": context,
                 "client_ip": address, "created": when, "expires": when + self.retention,
-                "brand": BRAND, **indexed_columns(user, context)}
+                "brand": BRAND, **copied_columns(user, context)}
 
     # --- who, where and when --------------------------------------------------------------
 

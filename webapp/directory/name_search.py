@@ -35,6 +35,7 @@ from webapp.models import Group, User
 MAX_SEARCH_CHARS = 100
 #: The steps of a search; typed text of n characters takes the first n of them.
 EXACT, PREFIX, CONTAINS = STEPS = ("exact", "prefix", "contains")
+TRIGRAM = 3  # the shortest text a trigram index can look up
 _NOT_SEARCHABLE = re.compile(r"[\x00-\x1f\x7f]+")  # newlines mark column ends in the index
 
 
@@ -131,12 +132,9 @@ class NameIndex:
         if not needle:
             query = sa.select(self.model).where(*where).order_by(getattr(self.model, self.label))
             return list(db.session.scalars(query.options(*load).limit(limit)))
-        postgresql = db.session.get_bind(mapper=self.model.__mapper__).dialect.name == \
-            "postgresql"
         found: list[Any] = []
         for step in STEPS[:len(needle)]:
-            query = (self._pg_matching if postgresql else self._sqlite_matching)(step, needle)
-            query = query.where(*where).options(*load)
+            query = self._matching(step, needle).where(*where).options(*load)
             if found:
                 query = query.where(self.key.not_in([self.key_of(row) for row in found]))
             rows = db.session.scalars(query.limit(limit - len(found))).all()
@@ -148,22 +146,47 @@ class NameIndex:
     def key_of(self, row: Any) -> Any:
         return getattr(row, self.key.key)
 
-    def _sqlite_matching(self, step: str, needle: str) -> sa.Select:
+    def containing(self, text: str) -> sa.ColumnElement[bool]:
+        """Rows where `text` appears in any searched column, as a condition for a paged list
+        (the Users page, the API's `search`): from three characters on, an index lookup;
+        shorter text matches too, by reading the columns."""
+        needle = normalize(text)
+        if not needle:
+            return sa.true()
+        if len(needle) < TRIGRAM:  # no trigram to look up
+            return sa.or_(*(sa.func.lower(getattr(self.model, column)).like(
+                f"%{_like_escaped(needle)}%", escape="\\") for column in self.columns))
+        return self._condition(CONTAINS, needle)
+
+    def _on_postgresql(self) -> bool:
+        return db.session.get_bind(mapper=self.model.__mapper__).dialect.name == "postgresql"
+
+    def _matching(self, step: str, needle: str) -> sa.Select:
+        return sa.select(self.model).where(self._condition(step, needle))
+
+    def _condition(self, step: str, needle: str) -> sa.ColumnElement[bool]:
+        if self._on_postgresql():
+            return self._pg_condition(step, needle)
+        return self._sqlite_condition(step, needle)
+
+    def _sqlite_condition(self, step: str, needle: str) -> sa.ColumnElement[bool]:
         text = {EXACT: f"\n{needle}\n", PREFIX: f"\n{needle}", CONTAINS: needle}[step]
         fts = sa.table(self.fts, sa.column("rowid", sa.Integer), sa.column(self.fts))
         phrase = '"' + text.replace('"', '""') + '"'  # a string: no FTS5 operators
-        return (sa.select(self.model).join(fts, fts.c.rowid == self.key)
-                .where(fts.c[self.fts].op("MATCH")(phrase)))
+        return self.key.in_(sa.select(fts.c.rowid).where(fts.c[self.fts].op("MATCH")(phrase)))
 
-    def _pg_matching(self, step: str, needle: str) -> sa.Select:
-        escaped = re.sub(r"([\\%_])", r"\\\1", needle)  # LIKE's own escape is the backslash
+    def _pg_condition(self, step: str, needle: str) -> sa.ColumnElement[bool]:
+        escaped = _like_escaped(needle)  # PostgreSQL's LIKE escapes with the backslash
         if step == CONTAINS:
-            condition = sa.literal_column(f"({self._pg_text()})").like(f"%{escaped}%")
-        else:
-            lowered = [sa.func.lower(getattr(self.model, column)) for column in self.columns]
-            condition = sa.or_(*(column == needle if step == EXACT
-                                 else column.like(f"{escaped}%") for column in lowered))
-        return sa.select(self.model).where(condition)
+            return sa.literal_column(f"({self._pg_text()})").like(f"%{escaped}%")
+        lowered = [sa.func.lower(getattr(self.model, column)) for column in self.columns]
+        return sa.or_(*(column == needle if step == EXACT
+                        else column.like(f"{escaped}%") for column in lowered))
+
+
+def _like_escaped(needle: str) -> str:
+    """`needle` for a LIKE pattern with the backslash as escape: `%` and `_` are literal."""
+    return re.sub(r"([\\%_])", r"\\\1", needle)
 
 
 def normalize(text: str) -> str:

@@ -24,7 +24,7 @@ from webapp.core.bulk_insert import insert_rows
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import actor
-from webapp.events.columns import indexed_columns
+from webapp.events.columns import copied_columns
 from webapp.events.geoip import enrich
 from webapp.events.request_context import normalise_ip, request_defaults, user_reference
 from webapp.events.retention import expiry_for, stored_retention
@@ -138,7 +138,7 @@ def _event_row(
         "created": when,
         "expires": expiry_for(when, shared.retention),
         "brand": dict(DEFAULT_BRAND),
-        **indexed_columns(user_dict, ctx),
+        **copied_columns(user_dict, ctx),
     }
 
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
+from webapp.core.explain import planned_rows
 from webapp.core.extensions import db
 from webapp.events.errors import BadQuery
 from webapp.models import Event
@@ -104,10 +105,14 @@ class SearchTerms:
     def tsquery(self) -> str:
         """A PostgreSQL `to_tsquery` text: phrases as `<->`, the prefix as `:*`. Each word is
         quoted as a lexeme, so `&`, `|`, `!` and friends cannot appear as operators."""
+        return " & ".join(f"({part})" for part in self.phrase_tsqueries())
+
+    def phrase_tsqueries(self) -> list[str]:
+        """Each phrase as a `to_tsquery` text of its own (the last with its prefix)."""
         parts = [" <-> ".join(f"'{word}'" for word in phrase) for phrase in self.phrases]
         if self.prefix:
             parts[-1] += ":*"
-        return " & ".join(f"({part})" for part in parts)
+        return parts
 
 
 def _fts5_string(words: Sequence[str]) -> str:
@@ -167,9 +172,25 @@ def count_matches(text: str, cap: int | None) -> int | None:
 
 def _postgresql_condition(terms: SearchTerms) -> sa.ColumnElement[bool]:
     """The GIN-indexed column; PostgreSQL's statistics of its words choose between the index
-    and walking the keyset order."""
-    query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), terms.tsquery())
-    return _search_vector.op("@@")(query)
+    and walking the keyset order.
+
+    With several phrases the planner multiplies their frequencies as if they were independent,
+    but words typed together mostly come together ("São Paulo": 1.7 % of 10M events each and
+    together, estimated at 0.02 %): it then read all 165,000 matches through the index and
+    sorted them (1 to 14 s) instead of walking the newest events (a few thousand rows). So the
+    index is asked only for the rarest phrase, whose estimate is sound, and the whole text is
+    checked by `ts_match_vq` (what `@@` calls; as a function it is no index condition)."""
+    phrases = terms.phrase_tsqueries()
+    if len(phrases) == 1:
+        return _search_vector.op("@@")(_tsquery(phrases[0]))
+    rarest = min(phrases, key=lambda phrase: planned_rows(
+        sa.select(Event.event_uuid).where(_search_vector.op("@@")(_tsquery(phrase)))) or 0)
+    return sa.and_(_search_vector.op("@@")(_tsquery(rarest)),
+                   sa.func.ts_match_vq(_search_vector, _tsquery(terms.tsquery())))
+
+
+def _tsquery(text: str) -> sa.ColumnElement[Any]:
+    return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), text)
 
 
 def _sqlite_condition(terms: SearchTerms) -> sa.ColumnElement[bool]:

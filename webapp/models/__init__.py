@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic and the app factory import this module)."""
 
+from webapp.models.api import ApiPageCursor
 from webapp.models.directory import Group, Token, User, UserType, group_membership
 from webapp.models.events import Event, EventAction
 from webapp.models.notifications import (
@@ -31,6 +32,7 @@ from webapp.models.system import (
 __all__ = [
     "DEFAULT_EVENT_RETENTION",
     "DEFAULT_NOTIFICATION_RETENTION",
+    "ApiPageCursor",
     "BackgroundTask",
     "Delivery",
     "DeliveryStatus",

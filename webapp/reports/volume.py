@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -183,9 +183,12 @@ def grouped_counts(filters: EventFilter, start: datetime, end: datetime, unit: U
 
 def live_counts(filters: EventFilter, start: datetime, end: datetime,
                 unit: Unit) -> dict[tuple[datetime, str], int]:
-    """{(bucket start, action): count} from one GROUP BY over the filtered events."""
+    """{(bucket start, action): count} from one GROUP BY over the filtered events between
+    `start` and `end`, which replace the filter's own period: applied here, a relative one
+    would be measured from the clock instead of from the chart's `now`."""
     bucket = unit.bucket(Event.created).label("bucket")
-    query = filters.apply(sa.select(bucket, Event.action, sa.func.count())
+    untimed = replace(filters, period="", since=None, until=None)
+    query = untimed.apply(sa.select(bucket, Event.action, sa.func.count())
                           .where(Event.created >= start, Event.created < end))
     rows = db.session.execute(query.group_by(bucket, Event.action))
     return {(_parse_bucket(key), action): count for key, action, count in rows}

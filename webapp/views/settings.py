@@ -4,8 +4,11 @@ the others unbound."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_htmx.responses import HTMXResponseStopPolling
+from flask_wtf import FlaskForm
 
 from webapp.core.extensions import db
 from webapp.core.lookups import get_or_404
@@ -18,52 +21,63 @@ from webapp.system.system_settings import configuration_summary, get_settings
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 REAPPLY_KIND = "reapply_retention"
-#: Each card's form, by the name the template knows it by.
-CARDS = {"form": RetentionForm, "export_form": ExportSettingsForm,
-         "notification_form": NotificationSettingsForm}
+
+
+@dataclass(frozen=True)
+class Card:
+    """One card of the page: its form, the settings it saves (same names on the form and the
+    settings row) and what it says once they are saved."""
+
+    form: type[FlaskForm]
+    fields: tuple[str, ...]
+    saved: str
+
+
+#: Each card, by the name the template knows its form by.
+CARDS = {
+    "form": Card(RetentionForm, ("event_retention",),
+                 "Settings saved. New events use the new retention."),
+    "export_form": Card(ExportSettingsForm, ("export_stream_limit", "export_retention"),
+                        "Export settings saved."),
+    "notification_form": Card(NotificationSettingsForm, ("notification_retention",),
+                              "Notification settings saved."),
+}
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
-    settings = get_settings()
-    form = RetentionForm(obj=settings)
-    if form.validate_on_submit():
-        settings.event_retention = form.event_retention.data.strip()
-        db.session.commit()
-        flash("Settings saved. New events use the new retention.", "success")
-        return redirect(url_for("settings.index"))
-    return _render(settings, form=form)
+    return _save("form")
 
 
 @bp.post("/exports")
 def save_exports():
-    settings = get_settings()
-    export_form = ExportSettingsForm(obj=settings)
-    if export_form.validate_on_submit():
-        settings.export_stream_limit = export_form.export_stream_limit.data
-        settings.export_retention = export_form.export_retention.data.strip()
-        db.session.commit()
-        flash("Export settings saved.", "success")
-        return redirect(url_for("settings.index"))
-    return _render(settings, export_form=export_form)
+    return _save("export_form")
 
 
 @bp.post("/notifications")
 def save_notifications():
-    settings = get_settings()
-    notification_form = NotificationSettingsForm(obj=settings)
-    if notification_form.validate_on_submit():
-        settings.notification_retention = notification_form.notification_retention.data.strip()
-        db.session.commit()
-        flash("Notification settings saved.", "success")
-        return redirect(url_for("settings.index"))
-    return _render(settings, notification_form=notification_form)
+    return _save("notification_form")
+
+
+def _save(name: str):
+    """Save the card's settings (text stripped) if its form was posted and is valid;
+    otherwise the page, with that form and its errors."""
+    card, settings = CARDS[name], get_settings()
+    form = card.form(obj=settings)
+    if not form.validate_on_submit():
+        return _render(settings, **{name: form})
+    for field in card.fields:
+        value = form[field].data
+        setattr(settings, field, value.strip() if isinstance(value, str) else value)
+    db.session.commit()
+    flash(card.saved, "success")
+    return redirect(url_for("settings.index"))
 
 
 def _render(settings, **submitted):
     """The page with the submitted card's form (and its errors) and the others unbound."""
-    forms = {name: submitted.get(name) or form_class(formdata=None, obj=settings)
-             for name, form_class in CARDS.items()}
+    forms = {name: submitted.get(name) or card.form(formdata=None, obj=settings)
+             for name, card in CARDS.items()}
     db.session.commit()  # the settings row, if get_settings() just created it
     return render_template("settings/index.html", summary=configuration_summary(),
                            task=running_task(REAPPLY_KIND), **forms)

@@ -34,6 +34,13 @@ def fragment_or_page(fragment: str, page: str, **context) -> Response:
     return response
 
 
+def saved(message: str, url: str) -> Response:
+    """A write went through: commit it, say so, and go to `url` (post/redirect/get)."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url)
+
+
 def confirm_delete(*, kind: str, name: str, crumbs: Crumbs, remove: Callable[[], None],
                    done_url: str, cancel_url: str, consequences: Sequence[str] = (),
                    refusal: str | None = None, verbs: tuple[str, str] = ("Delete", "Deleted")):
@@ -50,9 +57,7 @@ def confirm_delete(*, kind: str, name: str, crumbs: Crumbs, remove: Callable[[],
         except (AccountError, GroupError) as exc:
             refusal = str(exc)
         else:
-            db.session.commit()
-            flash(f"{verbs[1]} {kind} {name}.", "success")
-            return redirect(done_url)
+            return saved(f"{verbs[1]} {kind} {name}.", done_url)
     page = render_template("directory/confirm_delete.html", form=form, kind=kind, name=name,
                            crumbs=crumbs, cancel_url=cancel_url, consequences=consequences,
                            refusal=refusal, verb=verbs[0])

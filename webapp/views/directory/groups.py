@@ -18,7 +18,7 @@ from webapp.directory.groups import (
 )
 from webapp.forms.directory import GroupForm, MemberForm
 from webapp.models import Group, User
-from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page
+from webapp.views.directory.common import bp, confirm_delete, page_arg, per_page, saved
 
 
 @bp.get("/groups")
@@ -33,9 +33,8 @@ def group_create():
         group = create_group(name=form.name.data, parent=form.parent_id.picked,
                              is_superuser=form.is_superuser.data,
                              attributes=form.attributes.data)
-        db.session.commit()
-        flash(f"Created group {group.name}.", "success")
-        return redirect(url_for("directory.group_detail", group_id=group.num_pk))
+        return saved(f"Created group {group.name}.",
+                     url_for("directory.group_detail", group_id=group.num_pk))
     return render_template("directory/group_new.html", form=form)
 
 
@@ -50,9 +49,8 @@ def group_detail(group_id: int):
         except GroupError as exc:
             form.form_errors.append(str(exc))
         else:
-            db.session.commit()
-            flash(f"Saved the changes to {group.name}.", "success")
-            return redirect(url_for("directory.group_detail", group_id=group.num_pk))
+            return saved(f"Saved the changes to {group.name}.",
+                         url_for("directory.group_detail", group_id=group.num_pk))
     return _group_page(group, form, _member_form(group, formdata=None))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from webapp.core.extensions import db
@@ -25,6 +25,7 @@ from webapp.views.directory.common import (
     fragment_or_page,
     page_arg,
     per_page,
+    saved,
 )
 
 MAX_SEARCH_LENGTH = 150
@@ -45,9 +46,8 @@ def user_create():
         user = create_user(form.username.data, email=form.email.data, name=form.name.data,
                            password=form.password.data or None, is_active=form.is_active.data,
                            is_superuser=form.is_superuser.data)
-        db.session.commit()
-        flash(f"Created user {user.username}.", "success")
-        return redirect(url_for("directory.user_detail", user_id=user.id))
+        return saved(f"Created user {user.username}.",
+                     url_for("directory.user_detail", user_id=user.id))
     return render_template("directory/user_new.html", form=form)
 
 
@@ -63,9 +63,8 @@ def user_detail(user_id: int):
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
-            db.session.commit()
-            flash(f"Saved the changes to {user.username}.", "success")
-            return redirect(url_for("directory.user_detail", user_id=user.id))
+            return saved(f"Saved the changes to {user.username}.",
+                         url_for("directory.user_detail", user_id=user.id))
     return _user_page(user, form, SetPasswordForm(formdata=None))
 
 
@@ -75,9 +74,8 @@ def user_password(user_id: int):
     form = SetPasswordForm()
     if form.validate_on_submit():
         set_password_by_admin(user, form.new_password.data)
-        db.session.commit()
-        flash(f"Set a new password for {user.username}.", "success")
-        return redirect(url_for("directory.user_detail", user_id=user.id))
+        return saved(f"Set a new password for {user.username}.",
+                     url_for("directory.user_detail", user_id=user.id))
     return _user_page(user, UserEditForm(obj=user, formdata=None), form)
 
 
