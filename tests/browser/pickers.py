@@ -9,6 +9,7 @@ def pick(scope: Page | Locator, label: str, typed: str, choice: str) -> None:
     """Type `typed` into the picker labelled `label` and click the match labelled `choice`;
     `scope` narrows the search for the picker (a binding row has its own "Group")."""
     box = scope.get_by_role("combobox", name=label, exact=True)
+    box.page.wait_for_load_state()  # typing before the picker's script listens shows no matches
     box.fill(typed)
     box.page.locator(f'#{box.get_attribute("aria-controls")} '
                      f'[role=option][data-label="{choice}"]').click()

@@ -35,6 +35,7 @@ def _create_transport(page: Page, receiver: HttpReceiver) -> None:
     page.get_by_label("Webhook URL").fill(receiver.url)
     page.get_by_role("button", name="Create transport").click()
     expect(page.get_by_text("Created transport ops-hook")).to_be_visible()
+    page.wait_for_load_state()  # the list shows before htmx listens to its Test buttons
     page.get_by_role("button", name="Test ops-hook").click()
     expect(page.locator("#transport-table [role=status]")).to_contain_text("HTTP 202")
 

@@ -23,6 +23,7 @@ def test_retention_is_validated_saved_and_reapplied_with_progress(page: Page, ad
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     expect(page.get_by_label("Event retention")).to_have_value("days=30")
 
+    page.wait_for_load_state()  # htmx must have wired the button before it is clicked
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Re-apply to existing events").click()
     expect(page.locator("#reapply-task")).to_contain_text(
