@@ -8,6 +8,7 @@ the Content-Security-Policy had to block (an inline script that would not run in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,13 +18,26 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.browser.live import VIEWPORT, launch_chromium, serving, sign_in
 
 __all__ = ["sign_in"]  # the specs import it from here
-pytestmark = pytest.mark.browser
+HERE = Path(__file__).parent
 #: How long a page may take to show what a spec expects. CI runs the SQLite and PostgreSQL
 #: passes at once on two cores, each with its own Chromium; Playwright's 5 s for `expect`
 #: (beside the pages' 10 s for actions) was missed there now and then, by a loaded machine,
 #: not by a slow page.
 EXPECT_SECONDS = 15
 expect.set_options(timeout=EXPECT_SECONDS * 1000)
+#: A browser spec that fails is run once more before it counts as failed. Three CI runs in a
+#: row were lost to one spec each that acted a moment too early on the loaded machine (fixed
+#: each time, see the wait_for_load_state comments); a real defect fails both runs, and the
+#: summary still lists every rerun ("R"), so a spec that needs one is seen and fixed.
+BROWSER_RERUNS = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every spec in this directory is a browser spec (`-m browser` selects them all)."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS))
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import ADMIN_PASSWORD
-
-pytestmark = pytest.mark.browser
 
 
 def test_the_api_browser_lists_and_calls_the_api(page: Page, admin):
