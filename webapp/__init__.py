@@ -28,10 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.cli import register_cli
     from webapp.core.log_setup import configure_logging
     from webapp.events.geoip import init_geoip
+    from webapp.system.memory import return_large_blocks
     from webapp.web.errors import register_error_handlers
     from webapp.web.template_helpers import register_template_helpers
 
     configure_logging(quiet=app.testing)
+    return_large_blocks()
     init_geoip(app)
     register_error_handlers(app)
     register_template_helpers(app)

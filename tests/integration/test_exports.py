@@ -139,6 +139,29 @@ def test_cells_a_spreadsheet_would_run_are_escaped(app, admin_client):
         assert json.loads(row["context"]) == context_of[row["username"].lstrip("'")]
 
 
+TRICKY_TEXTS = ["line one\nline two", "windows\r\nbreak", 'ends with a quote"', "ends with CR\r",
+                'a\r"\n', 'x\r"\ny', '""', '"', ",", "tab\there", "ünïcödé ✓"]
+
+
+def test_line_breaks_and_quotes_inside_cells_come_back_exactly(app, admin_client):
+    """PostgreSQL's COPY ends its lines with LF and the export turns them into CRLF: a cell's
+    own line breaks and quotes, even CR-quote-LF, must stay as they were."""
+    with app.app_context():
+        for n, text in enumerate(TRICKY_TEXTS):
+            add_event("custom_note", {"pk": n, "username": text}, n + 1, message=text,
+                      note=text)
+        add_event("custom_note", {"username": "AnonymousUser"}, 30)  # no pk, email or message
+
+    body = export(admin_client, format="csv", action="custom_note").get_data()
+
+    rows = read_csv(body)
+    assert [(row["username"], row["message"]) for row in rows[:-1]] == [
+        (text, text) for text in TRICKY_TEXTS]
+    assert [json.loads(row["context"])["note"] for row in rows[:-1]] == TRICKY_TEXTS
+    assert (rows[-1]["user_pk"], rows[-1]["email"], rows[-1]["message"]) == ("", "", "")
+    assert body.endswith(b'"\r\n') and b'\r"\n' not in body
+
+
 def test_for_excel_the_csv_starts_with_a_byte_order_mark(admin_client, seeded):
     response = export(admin_client, format="csv", excel="1", username="bob")
 

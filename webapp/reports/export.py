@@ -101,8 +101,8 @@ Key = tuple[datetime, uuid.UUID]
 
 
 def _csv_page(where: list[sa.ColumnElement[bool]]) -> Page:
-    """A whole page of CSV lines joined by the database and handed over as bytes: one value
-    per page instead of a str object per row, no Python join, no decode and encode again."""
+    """A whole page of CSV lines joined by the database and handed over as one value: one
+    value per page instead of a str object per row, no Python join."""
     dialect = db.session.get_bind(mapper=Event.__mapper__).dialect.name
     page = sa.select(_csv_line(dialect).label("line"), *_order_keys(dialect)).where(*where)
     if dialect != "postgresql":
@@ -111,7 +111,7 @@ def _csv_page(where: list[sa.ColumnElement[bool]]) -> Page:
         sa.func.count(), _joined_lines(dialect, page.subquery()))).one()
     if not rows:
         return b"", 0
-    return _FORMULA_CELL.sub(b",\"'", bytes(data) + CRLF.encode()), rows
+    return _FORMULA_CELL.sub(b",\"'", data.encode() if isinstance(data, str) else data), rows
 
 
 def _jsonl_page(where: list[sa.ColumnElement[bool]]) -> Page:
@@ -159,15 +159,18 @@ def _order_keys(dialect: str) -> list[sa.ColumnElement]:
     return []
 
 
-def _joined_lines(dialect: str, page: sa.Subquery) -> sa.ColumnElement[bytes]:
-    """The page's lines newest first, CRLF between them, as UTF-8 bytes. PostgreSQL is told
-    the order; SQLite (before 3.44, no ORDER BY inside an aggregate) reads its subquery as a
-    co-routine that hands rows over in the subquery's order."""
+def _joined_lines(dialect: str, page: sa.Subquery) -> sa.ColumnElement[str | bytes]:
+    """The page's lines newest first, CRLF between them. PostgreSQL is told the order; SQLite
+    (before 3.44, no ORDER BY inside an aggregate) reads its subquery as a co-routine that
+    hands rows over in the subquery's order.
+
+    SQLite hands a BLOB over as it is. PostgreSQL's stays text, encoded once in Python: as
+    bytea it would travel hex-encoded (the text protocol), twice the size, and be unescaped
+    by the driver, which took 23 ms of a 5,000-row page's 59."""
     if dialect == "postgresql":
-        joined = sa.func.string_agg(page.c.line, aggregate_order_by(
-            sa.literal(CRLF), page.c.created.desc(), page.c.event_uuid.desc()))
-        return sa.func.convert_to(joined, "UTF8", type_=sa.LargeBinary)
-    return sa.cast(sa.func.group_concat(page.c.line, CRLF), sa.LargeBinary)
+        return sa.func.string_agg(page.c.line, aggregate_order_by(
+            sa.literal(CRLF), page.c.created.desc(), page.c.event_uuid.desc())) + CRLF
+    return sa.cast(sa.func.group_concat(page.c.line, CRLF) + CRLF, sa.LargeBinary)
 
 
 #: A quoted cell whose text starts like a formula (=, +, -, @, tab, carriage return). Exact on
