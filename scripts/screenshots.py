@@ -105,7 +105,8 @@ def take(page: Page, shot: Callable[[Page], None],
     chevron caught mid-turn looks broken), and save the window, the whole page, or the page
     from its top down to `size` pixels."""
     shot(page)
-    page.evaluate(FINITE_ANIMATIONS_END)
+    for frame in page.frames:  # the map's frame fades its clusters in
+        frame.evaluate(FINITE_ANIMATIONS_END)
     path = SCREENSHOTS / f"{shot.__name__.replace('_', '-')}.png"
     if isinstance(size, int):
         page.screenshot(path=str(path), full_page=True,
