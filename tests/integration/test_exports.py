@@ -144,8 +144,9 @@ TRICKY_TEXTS = ["line one\nline two", "windows\r\nbreak", 'ends with a quote"', 
 
 
 def test_line_breaks_and_quotes_inside_cells_come_back_exactly(app, admin_client):
-    """PostgreSQL's COPY ends its lines with LF and the export turns them into CRLF: a cell's
-    own line breaks and quotes, even CR-quote-LF, must stay as they were."""
+    """Lines end in CRLF, added and joined by the database; a cell's own line breaks and
+    quotes (even CR-quote-LF, what a line end with a quoted cell before it looks like) come
+    back as they were, and NULL is an empty cell."""
     with app.app_context():
         for n, text in enumerate(TRICKY_TEXTS):
             add_event("custom_note", {"pk": n, "username": text}, n + 1, message=text,

@@ -111,7 +111,9 @@ def _csv_page(where: list[sa.ColumnElement[bool]]) -> Page:
         sa.func.count(), _joined_lines(dialect, page.subquery()))).one()
     if not rows:
         return b"", 0
-    return _FORMULA_CELL.sub(b",\"'", data.encode() if isinstance(data, str) else data), rows
+    if isinstance(data, str):  # PostgreSQL's page comes as text (see _joined_lines)
+        data = data.encode()
+    return _FORMULA_CELL.sub(b",\"'", data), rows
 
 
 def _jsonl_page(where: list[sa.ColumnElement[bool]]) -> Page:
