@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from webapp.core.config import config_for_tests
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
-from webapp.models import Event
+from webapp.models import Event, EventHourCount
 
 EVENT_KEYS = ["pk", "user", "action", "app", "context", "client_ip", "created", "expires",
               "brand"]
@@ -331,7 +332,7 @@ def test_above_the_exact_count_limit_postgresql_reports_the_planners_estimate(ap
             db.session.execute(sa.text("ANALYZE events"))
             db.session.commit()
     app.config["API_EXACT_COUNT_LIMIT"] = 10
-    url = "/api/v3/events/events/?page_size=10&page=1"
+    url = "/api/v3/events/events/?actions=login&page_size=10&page=1"
     counts = _counts_run(app, lambda: client.get(url, headers=bearer(admin_key)))
     first = client.get(url, headers=bearer(admin_key)).get_json()["pagination"]
 
@@ -339,6 +340,78 @@ def test_above_the_exact_count_limit_postgresql_reports_the_planners_estimate(ap
     assert first["next"] == 2 and first["count"] > 10
     walked = [event["pk"] for event in _walk(client, admin_key, 10)]
     assert len(walked) == len(set(walked)) and expected <= set(walked)
+
+
+def _events_over_hours(app, per_hour: Sequence[int]) -> None:
+    """per_hour[i] events i hours back (some hours empty), with ties inside each hour."""
+    now = utcnow().replace(minute=30, second=0, microsecond=0)
+    with app.app_context():
+        for hours_ago, count in enumerate(per_hour):
+            for i in range(count):
+                record("login", app="tests",
+                       created=now - timedelta(hours=hours_ago, minutes=i // 2))
+        db.session.commit()
+
+
+def _page(client, key: str, query: str) -> dict:
+    return client.get(f"/api/v3/events/events/?{query}", headers=bearer(key)).get_json()
+
+
+@pytest.mark.parametrize("ordering", ["-created", "created"])
+@pytest.mark.parametrize("page_size", [2, 3])
+def test_every_page_jumped_to_is_that_slice_of_the_whole_list(app, client, admin_key,
+                                                              ordering, page_size):
+    """Pages asked for out of turn (last first, so none resumes a walk) across hours of
+    different sizes, empty ones among them: each is exactly its slice of the list."""
+    _events_over_hours(app, [3, 0, 5, 1, 4, 0, 0, 2])
+    whole = _page(client, admin_key, f"ordering={ordering}&page_size=1000")["results"]
+    pages = -(-len(whole) // page_size)
+    for page in range(pages + 1, 0, -1):
+        body = _page(client, admin_key, f"ordering={ordering}&page_size={page_size}&page={page}")
+        start = (page - 1) * page_size
+        assert body["results"] == whole[start:start + page_size], f"page {page}"
+        assert body["pagination"]["count"] == len(whole)
+
+
+def test_on_postgresql_a_page_jumped_to_is_found_by_adding_up_hours(app, client, admin_key):
+    """The page is placed by the hour counts, not by skipping rows: were the newest hour's
+    count two higher, a page two rows into the next hour would start at that hour's first row
+    (made so here, on purpose)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite keeps no hour counts: it skips rows by OFFSET")
+    _events_over_hours(app, [4, 4, 4])
+    whole = _page(client, admin_key, "page_size=1000")["results"]
+    hours = [event["created"][:13] for event in whole]
+    second_hour_starts = next(i for i, hour in enumerate(hours) if hour != hours[0])
+    with app.app_context():
+        newest = db.session.scalar(sa.select(sa.func.max(EventHourCount.hour)))
+        db.session.add(EventHourCount(hour=newest, shard=-1, events=2))
+        db.session.commit()
+
+    body = _page(client, admin_key, f"page_size=1&page={second_hour_starts + 3}")
+
+    assert body["results"] == whole[second_hour_starts:second_hour_starts + 1]
+    assert body["pagination"]["count"] == len(whole) + 2
+
+
+def test_on_postgresql_the_whole_list_is_counted_exactly_without_counting_rows(
+        app, client, admin_key):
+    """Past API_EXACT_COUNT_LIMIT a filtered list reports an estimate; the whole list's count
+    comes from the hour counts, exact and without a count(*)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite keeps no hour counts: it counts")
+    _events_over_hours(app, [30, 0, 7])
+    app.config["API_EXACT_COUNT_LIMIT"] = 10
+    pages = []
+
+    counts = _counts_run(app, lambda: pages.append(_page(client, admin_key, "page_size=5")))
+
+    with app.app_context():
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Event))
+    assert counts == 0
+    assert pages[0]["pagination"]["count"] == total >= 37
 
 
 def test_an_estimated_count_never_ends_the_list_after_a_full_page():

@@ -38,6 +38,7 @@ from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.filters import EventFilter
+from webapp.events.positions import hour_positions
 from webapp.events.record import record_many
 from webapp.events.request_context import normalise_ip
 from webapp.events.retention import RetentionError, parse_retention
@@ -68,7 +69,8 @@ class BulkEvents(RootModel[list[BulkEvent]]):
               tags=TAGS)
 def list_events(query: EventQuery):
     """Events, newest first unless `ordering` says otherwise."""
-    keys = sa.select(EventRow.event_uuid).where(*event_conditions(query))
+    conditions = event_conditions(query)
+    keys = sa.select(EventRow.event_uuid).where(*conditions)
     order = event_order(query.ordering)
 
     def fetch(chosen: sa.ScalarSelect) -> list[sa.Row]:
@@ -76,7 +78,9 @@ def list_events(query: EventQuery):
         rows = sa.select(*EVENT_COLUMNS).where(EventRow.event_uuid.in_(chosen)).order_by(*order)
         return list(db.session.execute(rows))
 
-    page = page_of(keys, order, query, fetch, keyset=event_keyset(query.ordering))
+    keyset = event_keyset(query.ordering)
+    positions = hour_positions(keyset.descending) if keyset and not conditions else None
+    page = page_of(keys, order, query, fetch, keyset=keyset, positions=positions)
     return page_response(page, event_to_dict)
 
 

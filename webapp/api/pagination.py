@@ -5,7 +5,7 @@ end_index}, "results": [...]}` with `next`/`previous` page numbers and 0 for non
 Elastic Agent reads it. A page past the end is 200 with no results and `next` 0 (DRF would
 answer 404, which leaves the agent retrying that page for ever when events expire mid-walk).
 
-Deep pages, two ways:
+Deep pages, three ways:
 - A walk (page N+1 right after page N with the same parameters, which is what the Elastic
   Agent does) resumes where page N ended: its last key is remembered for a while (a keyset
   cursor, for orderings on non-null columns), so every page of a walk costs what page 1 costs.
@@ -15,19 +15,23 @@ Deep pages, two ways:
   The walk also carries its count: an exact count(*) reads every index entry of the filter
   (a million on PostgreSQL is a third of a second), so it is counted on the walk's first
   page only, and a later page that comes up short ends the walk whatever the count said.
-- Any other page chooses its primary keys by OFFSET over the ordering's index only (never the
-  rows and their JSON) and then fetches the rows by key: page 900 of a million events skips
-  899,000 index entries, not 899,000 rows. That cost still grows with the page number: at
-  ten million events on PostgreSQL a page jumped to in the middle takes about 0.7 s and the
-  last one 1.3 s (a walk's pages 0.1 s). Jumping there exactly needs the position of row N,
-  which only counting gives, or a counter that every insert and delete would have to update.
+- Any other page of the whole event list, in time order, on PostgreSQL is found through the
+  exact per-hour counts that triggers keep (webapp/events/positions.py): hours are added up
+  to the one holding the page's first row, and only that hour's entries are skipped. At ten
+  million events a page jumped to anywhere answers about as fast as page 1.
+- Any other page (a filtered list, another ordering, SQLite) chooses its primary keys by
+  OFFSET over the ordering's index only (never the rows and their JSON) and then fetches the
+  rows by key: page 900 of a million events skips 899,000 index entries, not 899,000 rows.
+  That cost still grows with the page number, which a million events keeps well inside the
+  targets (a jumped page at most 0.15 s).
 
-Counts at scale: on PostgreSQL a list the planner expects to exceed API_EXACT_COUNT_LIMIT rows
-(default a million) reports the planner's estimate instead of counting: an exact count of ten
-million events takes about a second on every page, the estimate a millisecond, and the Elastic
-Agent reads only `next` (GitHub and Sentry cap or estimate big counts too). `next` never
-trusts an estimate: a full page always offers a next one, and a short page ends the list and
-makes the count exact.
+Counts at scale: the whole event list on PostgreSQL is counted from the hour counts (exact, in
+a millisecond). Any other list the planner expects to exceed API_EXACT_COUNT_LIMIT rows
+(default a million) on PostgreSQL reports the planner's estimate instead of counting: an exact
+count of ten million events takes about a second on every page, the estimate a millisecond,
+and the Elastic Agent reads only `next` (GitHub and Sentry cap or estimate big counts too).
+`next` never trusts an estimate: a full page always offers a next one, and a short page ends
+the list and makes the count exact.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -123,19 +127,35 @@ class Keyset:
 Fetch = Callable[[sa.ScalarSelect[Any]], Sequence[Any]]
 
 
+class Positions(Protocol):
+    """A list that can say how long it is, and where its row N is, without counting rows."""
+
+    def count(self) -> int: ...
+
+    def keys_from(self, start: int) -> sa.Select:
+        """The primary keys from row start+1 on, in the list's order."""
+
+
 def page_of(keys: sa.Select, order_by: Sequence[sa.ColumnElement[Any]], query: PageQuery,
-            fetch: Fetch, keyset: Keyset | None = None) -> Page:
+            fetch: Fetch, keyset: Keyset | None = None,
+            positions: Positions | None = None) -> Page:
     """One page: `keys` selects the primary key (one column, filters applied, unordered) and
     `fetch` loads the rows for the page's keys. `keyset`, when the ordering allows one, lets
-    a walk resume after the previous page's last row."""
+    a walk resume after the previous page's last row; `positions`, when the list has them,
+    answer its count and any other page (webapp/events/positions.py)."""
     start = (query.page - 1) * query.page_size
     walk = _walk_key(keys, query)
     resume = _cursor(walk, query.page, keyset) if keyset else None
-    count = resume.count if resume else _count(keys)
+    count = resume.count if resume else _count(keys, positions)
     if start >= count.value and count.exact and not resume:
         return Page([], pagination_for(count.value, query.page, query.page_size, 0))
-    chosen = keys.where(keyset.after(resume.values)) if resume else keys.offset(start)
-    rows = fetch(chosen.order_by(*order_by).limit(query.page_size).scalar_subquery())
+    if resume:
+        chosen = keys.where(keyset.after(resume.values)).order_by(*order_by)
+    elif positions:
+        chosen = positions.keys_from(start)
+    else:
+        chosen = keys.offset(start).order_by(*order_by)
+    rows = fetch(chosen.limit(query.page_size).scalar_subquery())
     settled = count.settled(start, len(rows), query.page_size)
     if keyset and len(rows) == query.page_size:
         _remember(walk, query.page + 1, _Resume(keyset.values_of(rows[-1]), settled))
@@ -157,7 +177,9 @@ class _Count:
         return _Count(max(self.value, start + shown + (0 if self.exact else 1)), self.exact)
 
 
-def _count(keys: sa.Select) -> _Count:
+def _count(keys: sa.Select, positions: Positions | None) -> _Count:
+    if positions:
+        return _Count(positions.count(), True)
     limit = current_app.config["API_EXACT_COUNT_LIMIT"]
     if limit:
         planned = planned_rows(keys)

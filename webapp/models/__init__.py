@@ -2,7 +2,7 @@
 
 from webapp.models.api import ApiPageCursor
 from webapp.models.directory import Group, Token, User, UserType, group_membership
-from webapp.models.events import Event, EventAction
+from webapp.models.events import Event, EventAction, EventHourCount
 from webapp.models.notifications import (
     Delivery,
     DeliveryStatus,
@@ -38,6 +38,7 @@ __all__ = [
     "DeliveryStatus",
     "Event",
     "EventAction",
+    "EventHourCount",
     "EventMatcherPolicy",
     "EventOutbox",
     "EventRollup",

@@ -129,3 +129,20 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.action} {self.event_uuid}>"
+
+
+class EventHourCount(db.Model):
+    """How many events one hour holds, in parts: the sum of an hour's rows is exact.
+
+    Kept by triggers on PostgreSQL (webapp/events/positions.py), in the transaction that adds
+    or removes the events, so an API page jumped to deep in the list is found by adding up
+    hours instead of skipping millions of index entries. Each writing connection adds to its
+    own part (`shard`), so concurrent writers in the same hour do not queue on one row; a
+    periodic job folds the parts of past hours into one. Empty on SQLite.
+    """
+
+    __tablename__ = "event_hour_counts"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)  # start, UTC
+    shard: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    events: Mapped[int] = mapped_column(sa.BigInteger)

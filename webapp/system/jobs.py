@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webapp.events.maintenance import delete_expired
+from webapp.events.positions import keep_hour_counts
 from webapp.events.rollups import refresh_rollups
 from webapp.notifications.cleanup import delete_settled
 from webapp.notifications.delivery import send_due
@@ -41,6 +42,8 @@ JOBS: tuple[Job, ...] = (
     Job("export_cleanup", "Delete export files past their retention", 300,
         delete_expired_exports),
     Job("event_rollups", "Count closed hours of events for the Overview", 300, refresh_rollups),
+    Job("event_hour_counts", "Fold and check the hourly event counts behind deep API pages",
+        3600, keep_hour_counts),
     # Every second in every scheduler: each claims its own rows, so they share the work.
     Job("notification_matching", "Match new events against the notification rules", 1,
         match_pending, exclusive=False, record_idle=False),
