@@ -5,15 +5,17 @@ the five million index entries before them (0.6 s on PostgreSQL; the last page 0
 PostgreSQL keeps an exact count of events per hour (`event_hour_counts`), updated by triggers
 in the same transaction as the events themselves, so any one statement sees counts and events
 that agree. A jump then sums the hours, newest first, up to the hour that holds row N, and
-skips inside that hour only (at ten million events over a month, some 14,000 index entries).
+skips inside that hour only (at ten million events over a month, some 14,000 index entries):
+page 5,000 of 10,000 pages answers in 71 ms.
 
 - Inserts and deletes are counted per statement (transition tables), so a COPY of thousands
   of rows or a retention batch costs one small upsert per hour it touches, not one per row.
 - Each connection adds to its own part of an hour (`shard`, from its backend pid), so
   concurrent writers in the current hour do not wait for each other's commits on one row;
   parts are taken in hour order, so two writers never lock each other's hours crosswise.
-- `fold_past_hours` (a periodic job) merges the parts of past hours into one row and drops
-  emptied hours, so a year of hours stays a few thousand rows to add up.
+- An hourly job (`keep_hour_counts`) merges the parts of past hours into one row and drops
+  emptied hours, so a year of hours stays a few thousand rows to add up; it also checks every
+  hour against its events and corrects any that something changed around the triggers.
 - An UPDATE that moves an event to another hour moves its count; other updates (re-applying
   retention to every row) do not touch the counts: a row trigger whose WHEN compares `created`.
 
