@@ -17,9 +17,8 @@ from webapp.core.extensions import db
 from webapp.events import record
 from webapp.events.positions import SHARDS, fold_past_hours, keep_hour_counts
 from webapp.events.record import record_many
+from webapp.events.rollups import HOUR, hour_floor
 from webapp.models import Event, EventHourCount
-
-HOUR = timedelta(hours=1)
 
 
 def _skip_unless_postgresql(uri: str) -> None:
@@ -44,12 +43,8 @@ def _actual() -> dict[datetime, int]:
     return dict(db.session.execute(sa.select(hour, sa.func.count()).group_by(hour)).all())
 
 
-def _on_the_hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 def _half_past_this_hour() -> datetime:
-    return _on_the_hour(utcnow()) + timedelta(minutes=30)
+    return hour_floor(utcnow()) + timedelta(minutes=30)
 
 
 def test_the_counts_follow_every_way_events_come_and_go(postgresql):
@@ -65,7 +60,7 @@ def test_the_counts_follow_every_way_events_come_and_go(postgresql):
     moved.created = now - 30 * HOUR
     db.session.execute(sa.text("UPDATE events SET expires = expires + interval '1 hour'"))
     db.session.commit()
-    assert _kept() == _actual() and _kept()[_on_the_hour(now - 30 * HOUR)] == 1
+    assert _kept() == _actual() and _kept()[hour_floor(now - 30 * HOUR)] == 1
 
     db.session.execute(sa.delete(Event).where(Event.created < now - 4 * HOUR))
     db.session.commit()
@@ -123,8 +118,8 @@ def test_each_connection_adds_to_its_own_part_and_folding_merges_past_hours(post
     parts = dict(db.session.execute(sa.select(EventHourCount.hour, sa.func.count())
                                     .group_by(EventHourCount.hour)).all())
     assert _kept() == totals_before == _actual()
-    assert parts == {_on_the_hour(now - 5 * HOUR): 1, _on_the_hour(now - 6 * HOUR): 1,
-                     _on_the_hour(now): 2, _on_the_hour(now - HOUR): 2}  # the last two: as were
+    assert parts == {hour_floor(now - 5 * HOUR): 1, hour_floor(now - 6 * HOUR): 1,
+                     hour_floor(now): 2, hour_floor(now - HOUR): 2}  # the last two: as were
     assert folded == parts_before - sum(parts.values()) == 3  # 2 parts merged, 1 empty hour gone
 
 
@@ -161,13 +156,13 @@ def test_the_job_puts_right_counts_that_something_went_around(postgresql, caplog
     make_event("login", created=now - 3 * HOUR)
     db.session.execute(sa.delete(Event).where(Event.created < now - 39 * HOUR))
     db.session.execute(sa.text("ALTER TABLE events ENABLE TRIGGER USER"))
-    db.session.add(EventHourCount(hour=_on_the_hour(now - 7 * HOUR), shard=3, events=5))
+    db.session.add(EventHourCount(hour=hour_floor(now - 7 * HOUR), shard=3, events=5))
     db.session.commit()
     assert _kept() != _actual()
 
     result = keep_hour_counts()
 
-    assert _kept() == _actual() == {_on_the_hour(now): 2, _on_the_hour(now - 3 * HOUR): 2}
+    assert _kept() == _actual() == {hour_floor(now): 2, hour_floor(now - 3 * HOUR): 2}
     assert result.endswith("corrected 3 hours.")
     assert "disagreed with their events" in caplog.text
     assert keep_hour_counts().endswith("corrected 0 hours.")

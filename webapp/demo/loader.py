@@ -98,11 +98,9 @@ def _writer(progress: Callable[[int], None]) -> Iterator[Callable[[list[Row]], N
             if len(pending) == WRITERS:  # at most WRITERS chunks in memory besides this one
                 progress(pending.popleft().result())
             pending.append(pool.submit(written, chunk))
-        try:
-            yield write_beside
-        finally:
-            for future in pending:
-                progress(future.result())
+        yield write_beside  # on an error the pool still waits for the chunks being written
+        for future in pending:
+            progress(future.result())
 
 
 @contextmanager

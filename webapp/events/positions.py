@@ -28,12 +28,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from webapp.core.db_types import utcnow
 from webapp.core.extensions import db
+from webapp.events.rollups import HOUR, hour_floor
 from webapp.models import Event, EventHourCount
 
 logger = logging.getLogger(__name__)
@@ -149,20 +150,23 @@ class HourPositions:
                 .where(running.c.before <= start).order_by(last).limit(1).cte("target"))
 
 
+def _kept_here() -> bool:
+    """Whether this database keeps hour counts (only PostgreSQL has the triggers)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def hour_positions(descending: bool) -> HourPositions | None:
-    """Positions by hour counts where the database keeps them (PostgreSQL), else None."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return None
-    return HourPositions(descending)
+    """Positions by hour counts where the database keeps them, else None."""
+    return HourPositions(descending) if _kept_here() else None
 
 
 def fold_past_hours(now: datetime | None = None) -> int:
     """Merge the parts of each hour before the last two into one row (shard 0) and drop
     hours that hold no events; returns how many rows went. Safe beside writers: a part that
     one is updating is locked, and the DELETE waits and then returns its committed value."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not _kept_here():
         return 0
-    before = (now or utcnow()).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    before = hour_floor(now or utcnow()) - HOUR
     parts = db.session.execute(sa.text(f"""
         DELETE FROM {_TABLE} WHERE hour IN (
             SELECT hour FROM {_TABLE} WHERE hour < :before GROUP BY hour
@@ -184,7 +188,7 @@ def correct_hour_counts() -> int:
     The triggers keep them exact, so this finds nothing unless something went around them
     (triggers disabled for a data-only restore, rows copied in by a replication apply); it
     costs one pass over the `created` index (7-8 s at ten million events, once an hour)."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not _kept_here():
         return 0
     corrected = db.session.execute(sa.text(f"{_CORRECT} RETURNING hour")).all()
     db.session.commit()
